@@ -1,0 +1,247 @@
+import {
+  AGENT_NAMESPACE,
+  type AgentHandshake,
+  agentConfigSchema,
+  deviceRevokedSchema,
+  type InventoryInput,
+} from "@labfleet/protocol";
+import { io } from "socket.io-client";
+import type { Sampler } from "../collectors/sampler.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
+import type { Logger } from "../logger.ts";
+import type { AgentStateFile } from "../state-file.ts";
+import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
+import { classifyConnectError } from "./connect-error.ts";
+import { type AgentSocket, reportInventory, reportTelemetry, takeValidSample } from "./reports.ts";
+import { type ConnectionEvent, type ConnectionState, nextState } from "./state-machine.ts";
+import { TelemetryLoop } from "./telemetry-loop.ts";
+
+export const DEFAULT_TELEMETRY_INTERVAL_MS = 10_000;
+
+export interface AgentConnectionOptions {
+  serverUrl: string;
+  handshake: AgentHandshake;
+  log: Logger;
+  sampler: Sampler;
+  collectInventory: () => Promise<InventoryInput>;
+  /** Called on every state change with the health record to persist. */
+  onState?: (state: AgentStateFile) => void;
+  random?: () => number;
+  now?: () => number;
+  backoff?: BackoffOptions;
+  connectTimeoutMs?: number;
+  ackTimeoutMs?: number;
+  /** A connection that lasted this long starts the backoff over from its first step. */
+  stableAfterMs?: number;
+  defaultTelemetryIntervalMs?: number;
+}
+
+type LastError = AgentStateFile["lastError"];
+
+/**
+ * Drives one device's connection: connect, report inventory, stream telemetry at the interval the server
+ * asks for, back off and reconnect when the server is away. socket.io's own reconnection is off so that
+ * every step goes through the explicit state machine and lands in the health file.
+ */
+export class AgentConnection {
+  private state: ConnectionState = "offline";
+  private since: number;
+  private socket: AgentSocket | null = null;
+  private attempt = 0;
+  private onlineSince = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly telemetry: TelemetryLoop;
+  private lastError: LastError = null;
+  private nextRetryAt: number | null = null;
+  private finishing = false;
+  private resolveDone: (code: ExitCode) => void = () => {};
+  private readonly done: Promise<ExitCode>;
+  private readonly o: Required<Omit<AgentConnectionOptions, "onState">> & Pick<AgentConnectionOptions, "onState">;
+
+  constructor(options: AgentConnectionOptions) {
+    this.o = {
+      random: Math.random,
+      now: Date.now,
+      backoff: DEFAULT_BACKOFF,
+      connectTimeoutMs: 10_000,
+      ackTimeoutMs: 10_000,
+      stableAfterMs: 30_000,
+      defaultTelemetryIntervalMs: DEFAULT_TELEMETRY_INTERVAL_MS,
+      ...options,
+    };
+    this.since = this.o.now();
+    this.telemetry = new TelemetryLoop(
+      this.o.defaultTelemetryIntervalMs,
+      () => this.sendTelemetry(),
+      this.o.log,
+      this.o.now,
+    );
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get currentState(): ConnectionState {
+    return this.state;
+  }
+
+  get telemetryIntervalMs(): number {
+    return this.telemetry.intervalMs;
+  }
+
+  /** Starts connecting. Resolves with the exit code once the agent has stopped for good. */
+  run(): Promise<ExitCode> {
+    if (this.go("start")) this.connect();
+    return this.done;
+  }
+
+  /** Graceful stop (SIGINT/SIGTERM): close the socket, record `offline`, resolve with 0. */
+  stop(): Promise<ExitCode> {
+    this.finish(EXIT.OK);
+    return this.done;
+  }
+
+  private go(event: ConnectionEvent): boolean {
+    const to = nextState(this.state, event);
+    if (!to) {
+      this.o.log.debug({ state: this.state, event }, "ignored event in this state");
+      return false;
+    }
+    this.o.log.debug({ from: this.state, to, event }, "connection state");
+    this.state = to;
+    this.since = this.o.now();
+    if (to !== "backing_off") this.nextRetryAt = null;
+    this.o.onState?.({
+      state: to,
+      since: this.since,
+      server: this.o.serverUrl,
+      deviceId: this.o.handshake.deviceId,
+      lastError: this.lastError,
+      nextRetryAt: this.nextRetryAt,
+      pid: process.pid,
+      updatedAt: this.since,
+    });
+    return true;
+  }
+
+  private connect(): void {
+    const socket: AgentSocket = io(`${this.o.serverUrl}${AGENT_NAMESPACE}`, {
+      transports: ["websocket"],
+      reconnection: false,
+      // Each attempt gets a fresh Manager: a cached one would keep the failed transport.
+      forceNew: true,
+      timeout: this.o.connectTimeoutMs,
+      auth: this.o.handshake,
+    });
+    this.socket = socket;
+    socket.on("connect", () => {
+      if (socket === this.socket) void this.onConnect(socket);
+    });
+    socket.on("connect_error", (err) => {
+      if (socket === this.socket) this.onConnectError(err);
+    });
+    socket.on("disconnect", (reason) => {
+      if (socket === this.socket) this.onDisconnect(reason);
+    });
+    socket.on("config:updated", (payload) => {
+      if (socket === this.socket) this.onConfig(payload);
+    });
+    socket.on("device:revoked", (payload) => {
+      if (socket !== this.socket) return;
+      const parsed = deviceRevokedSchema.safeParse(payload);
+      const reason = parsed.success ? parsed.data.reason : "no reason given";
+      this.o.log.error({ reason }, "the server revoked this device; enroll it again to bring it back");
+      this.finish(EXIT.CREDENTIAL_REFUSED, { code: "DEVICE_REVOKED", message: reason, at: this.o.now() });
+    });
+  }
+
+  private async onConnect(socket: AgentSocket): Promise<void> {
+    if (!this.go("connected")) return;
+    this.onlineSince = this.o.now();
+    // Until the server says otherwise (it does right after connect): it is the authority on the rate.
+    this.telemetry.setIntervalMs(this.o.defaultTelemetryIntervalMs);
+    this.o.log.info({ server: this.o.serverUrl }, "connected");
+    let inventory: InventoryInput | null = null;
+    try {
+      inventory = await this.o.collectInventory();
+    } catch (e) {
+      this.o.log.error({ err: e instanceof Error ? e.message : String(e) }, "cannot collect the inventory");
+    }
+    if (socket !== this.socket || this.state !== "online") return;
+    if (inventory) reportInventory(socket, inventory, { log: this.o.log, ackTimeoutMs: this.o.ackTimeoutMs });
+    this.telemetry.start();
+  }
+
+  private onConnectError(err: Error & { data?: unknown; description?: unknown }): void {
+    const failure = classifyConnectError(err);
+    this.lastError = { code: failure.code, message: failure.message, at: this.o.now() };
+    if (failure.fatalExitCode !== null) {
+      this.o.log.error({ code: failure.code, reason: failure.message }, "the server refused this agent");
+      this.finish(failure.fatalExitCode, this.lastError);
+      return;
+    }
+    this.backOff("cannot connect to the server", { code: failure.code, reason: failure.message });
+  }
+
+  private onDisconnect(reason: string): void {
+    if (this.finishing) return;
+    this.telemetry.stop();
+    if (this.o.now() - this.onlineSince >= this.o.stableAfterMs) this.attempt = 0;
+    this.lastError = { code: "DISCONNECTED", message: reason, at: this.o.now() };
+    this.backOff("disconnected from the server", { reason });
+  }
+
+  private backOff(msg: string, fields: Record<string, unknown>): void {
+    this.closeSocket();
+    const delay = backoffDelayMs(this.attempt, this.o.random, this.o.backoff);
+    this.attempt += 1;
+    this.nextRetryAt = this.o.now() + delay;
+    const event: ConnectionEvent = this.state === "online" ? "disconnected" : "connect_failed";
+    if (!this.go(event)) return;
+    this.o.log.warn({ ...fields, attempt: this.attempt, retryInMs: delay }, `${msg}; retrying`);
+    this.retryTimer = setTimeout(() => {
+      if (this.go("retry")) this.connect();
+    }, delay);
+  }
+
+  private onConfig(payload: unknown): void {
+    const parsed = agentConfigSchema.safeParse(payload);
+    if (!parsed.success) {
+      this.o.log.warn({ issues: parsed.error.issues.length }, "ignored an invalid config:updated from the server");
+      return;
+    }
+    if (parsed.data.telemetryIntervalMs === this.telemetry.intervalMs) return;
+    this.o.log.info({ telemetryIntervalMs: parsed.data.telemetryIntervalMs }, "telemetry interval changed");
+    this.telemetry.setIntervalMs(parsed.data.telemetryIntervalMs);
+  }
+
+  private async sendTelemetry(): Promise<void> {
+    const sample = await takeValidSample(this.o.sampler, this.o.log);
+    const socket = this.socket;
+    if (!sample || !socket || this.state !== "online") return;
+    await reportTelemetry(socket, sample, {
+      log: this.o.log,
+      ackTimeoutMs: this.o.ackTimeoutMs,
+      stillCurrent: () => socket === this.socket && this.state === "online",
+    });
+  }
+
+  private closeSocket(): void {
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket) return;
+    socket.removeAllListeners();
+    socket.disconnect();
+  }
+
+  private finish(code: ExitCode, error?: LastError): void {
+    if (this.finishing) return;
+    this.finishing = true;
+    if (error) this.lastError = error;
+    clearTimeout(this.retryTimer);
+    this.telemetry.stop();
+    this.closeSocket();
+    this.go("stop");
+    this.resolveDone(code);
+  }
+}

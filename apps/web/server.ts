@@ -1,0 +1,121 @@
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createAuth, createControlPlane, createLogger, type Db } from "@labfleet/api";
+import { applyMigrations, createPool, createPrismaClient, startEmbeddedPostgres } from "@labfleet/db";
+import next from "next";
+import { loadEnv } from "./src/server/env.ts";
+import { ensureFirstAdmin } from "./src/server/first-admin.ts";
+import { type LocalAgent, startLocalAgent } from "./src/server/local-agent.ts";
+import { findRepoRoot } from "./src/server/repo.ts";
+import { loadOrCreateSecret } from "./src/server/secret.ts";
+
+/** The control plane: database, migrations, auth, API, socket.io and the pages, on one port. */
+async function main(): Promise<void> {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const repoRoot = findRepoRoot(here);
+  const env = loadEnv(process.env, repoRoot);
+  const log = createLogger({ level: env.LOG_LEVEL });
+  const cleanups: Array<() => Promise<unknown>> = [];
+  let shuttingDown = false;
+
+  async function shutdown(signal: string, code = 0): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log.info({ signal }, "shutting down");
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((err: unknown) => log.error({ err }, "cleanup failed"));
+    }
+    process.exit(code);
+  }
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  try {
+    await mkdir(env.dataDir, { recursive: true, mode: 0o700 });
+    let databaseUrl = env.DATABASE_URL;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({ dataDir: path.join(env.dataDir, "postgres") });
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.databaseUrl;
+      log.info({ port: pg.port }, "embedded PostgreSQL started");
+    }
+    const applied = await applyMigrations(databaseUrl, { migrationsDir: path.join(repoRoot, "prisma", "migrations") });
+    log.info({ applied }, "migrations up to date");
+
+    const prisma = createPrismaClient(databaseUrl);
+    const pool = createPool(databaseUrl);
+    cleanups.push(() => pool.end());
+    cleanups.push(() => prisma.$disconnect());
+    const db: Db = { prisma, pool, log };
+
+    const auth = createAuth({
+      prisma,
+      secret: await loadOrCreateSecret(env.dataDir, env.BETTER_AUTH_SECRET),
+      baseURL: env.publicUrl,
+      trustedOrigins: [env.publicUrl, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`],
+    });
+    const admin = await ensureFirstAdmin(db, auth, {
+      dataDir: env.dataDir,
+      email: env.LABFLEET_ADMIN_EMAIL,
+      password: env.LABFLEET_ADMIN_PASSWORD,
+    });
+
+    const webDir = path.join(repoRoot, "apps", "web");
+    const app = next({ dev: false, dir: webDir });
+    await app.prepare();
+    const handle = app.getRequestHandler();
+
+    const plane = createControlPlane({
+      db,
+      auth,
+      intervals: { watchedMs: env.LABFLEET_TELEMETRY_WATCHED_MS, idleMs: env.LABFLEET_TELEMETRY_IDLE_MS },
+      pages: (req, res) => handle(req, res),
+    });
+    cleanups.push(() => plane.close());
+    await new Promise<void>((resolve, reject) => {
+      plane.httpServer.once("error", reject);
+      plane.httpServer.listen(env.PORT, env.HOST, () => resolve());
+    });
+    const address = plane.httpServer.address();
+    const port = typeof address === "object" && address ? address.port : env.PORT;
+
+    let agent: LocalAgent | null = null;
+    if (env.LABFLEET_LOCAL_AGENT) {
+      try {
+        agent = await startLocalAgent({
+          db,
+          agentCli: path.join(repoRoot, "apps", "agent", "dist", "cli.js"),
+          serverUrl: `http://127.0.0.1:${port}`,
+          dataDir: env.dataDir,
+        });
+        const running = agent;
+        cleanups.push(() => running.stop());
+      } catch (err) {
+        log.error({ err }, "the agent for this machine did not start; the control plane runs without it");
+      }
+    }
+
+    const lines = [
+      "",
+      `  LabFleet is running at ${env.publicUrl}`,
+      admin.password
+        ? `  First admin: ${admin.email}  password: ${admin.password}  (also in ${path.join(env.dataDir, "initial-admin.txt")})`
+        : `  Sign in as ${admin.email}${admin.created ? " with LABFLEET_ADMIN_PASSWORD" : ""}`,
+      agent
+        ? `  This machine's agent is enrolled and reporting (log: ${agent.logPath})`
+        : "  No local agent (LABFLEET_LOCAL_AGENT=0)",
+      `  Data folder: ${env.dataDir}${env.DATABASE_URL ? " (database: DATABASE_URL)" : " (embedded PostgreSQL inside)"}`,
+      "  Press Ctrl-C to stop.",
+      "",
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+    log.info({ port, publicUrl: env.publicUrl }, "control plane listening");
+  } catch (err) {
+    log.fatal({ err }, "start failed");
+    process.stderr.write(`\nLabFleet could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+    await shutdown("startup-failure", 1);
+  }
+}
+
+void main();

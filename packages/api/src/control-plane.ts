@@ -1,0 +1,106 @@
+import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { ENROLL_PATH, LIMITS } from "@labfleet/protocol";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { fromNodeHeaders, toNodeHandler } from "better-auth/node";
+import { Server } from "socket.io";
+import type { Auth } from "./auth.ts";
+import { handleEnroll } from "./http/enroll.ts";
+import { sendError, sendJson } from "./http/json.ts";
+import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
+import { attachDashboardNamespace } from "./realtime/dashboard-namespace.ts";
+import { EdgeCounters } from "./realtime/handle.ts";
+import { FleetHub, type TelemetryIntervals } from "./realtime/hub.ts";
+import { appRouter } from "./routers/root.ts";
+import type { Db } from "./services/deps.ts";
+import { sessionUser } from "./trpc/init.ts";
+
+export type PageHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+export interface ControlPlaneOptions {
+  db: Db;
+  auth: Auth;
+  intervals: TelemetryIntervals;
+  /** Serves everything that is not an API (the Next app). Absent in API-only tests. */
+  pages?: PageHandler;
+}
+
+/** Page paths anyone may load; every other page needs a session. */
+const PUBLIC_PAGE = /^\/(login(\/.*)?|_next\/.*|favicon\.ico|.*\.(svg|png|ico|css|js|txt|woff2?))$/;
+
+/**
+ * One HTTP server for everything: the auth API, tRPC, agent enrollment, socket.io (agents and dashboards)
+ * and the pages. Returns it unstarted; the caller listens.
+ */
+export function createControlPlane(options: ControlPlaneOptions) {
+  const { db, auth, pages } = options;
+  const counters = new EdgeCounters();
+  const authHandler = toNodeHandler(auth);
+
+  const httpServer: HttpServer = createServer();
+  const io = new Server(httpServer, {
+    maxHttpBufferSize: LIMITS.maxHttpBufferBytes,
+    transports: ["websocket", "polling"],
+    serveClient: false,
+  });
+  const hub = new FleetHub(db, io.of("/dashboard") as never, options.intervals);
+
+  const trpcHandler = createHTTPHandler({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    maxBodySize: 1024 * 1024,
+    async createContext({ req }) {
+      const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+      return { db, auth, hub, log: db.log, user: session ? sessionUser(session.user) : null };
+    },
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    // socket.io answers its own path; the request listener must leave it alone.
+    if (path.startsWith("/socket.io/")) return;
+    if (path.startsWith("/api/auth/")) {
+      // The auth library rate-limits by client address and reads it from X-Forwarded-For. Nothing sits in
+      // front of this server, so the header is set from the socket: a client cannot forge its way around limits.
+      req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "unknown";
+      return void (await authHandler(req, res));
+    }
+    if (path.startsWith("/api/trpc/")) return void trpcHandler(req, res);
+    if (path === ENROLL_PATH) return handleEnroll(req, res, { db, counters });
+    if (path === "/api/health") return sendJson(res, 200, { ok: true });
+    if (path.startsWith("/api/")) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such API." } });
+    if (!pages) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No pages are served here." } });
+    if (!PUBLIC_PAGE.test(path)) {
+      const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+      if (!session) {
+        res.writeHead(302, { location: `/login?next=${encodeURIComponent(req.url ?? "/")}` });
+        res.end();
+        return;
+      }
+    }
+    await pages(req, res);
+  }
+
+  httpServer.on("request", (req, res) => {
+    route(req, res).catch((e: unknown) => {
+      db.log.error({ err: e, url: req.url }, "request failed");
+      sendError(res, e);
+    });
+  });
+
+  attachAgentNamespace(io, { db, hub, counters });
+  attachDashboardNamespace(io, { db, hub, auth, counters });
+
+  return {
+    httpServer,
+    io,
+    hub,
+    counters,
+    async close(): Promise<void> {
+      io.disconnectSockets(true);
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await hub.drain();
+    },
+  };
+}
+
+export type ControlPlane = ReturnType<typeof createControlPlane>;

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type Ack, type DeviceSnapshot, type DeviceSummary, PROTOCOL_VERSION } from "@labfleet/protocol";
+import { enrollDevice } from "../services/device.ts";
+import { createEnrollmentToken } from "../services/enrollment-token.ts";
+import { startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
+import {
+  type AgentClient,
+  connectAgent,
+  connectDashboard,
+  type DashboardClient,
+  nextEvent,
+  sample,
+} from "../testing/sockets.ts";
+
+describe("/dashboard namespace", () => {
+  let cp: TestControlPlane;
+  let agent: AgentClient;
+  let deviceId: string;
+  const open: Array<{ close(): unknown }> = [];
+
+  before(async () => {
+    cp = await startTestControlPlane({ watchedMs: 500, idleMs: 5000 });
+    const { token } = await createEnrollmentToken(cp.db, { label: "t", expiresInHours: 1, maxUses: 1 }, null);
+    const enrolled = await enrollDevice(cp.db, {
+      token,
+      hostname: "seat-a1",
+      protocolVersion: PROTOCOL_VERSION,
+      agentVersion: "0.1.0",
+    });
+    deviceId = enrolled.deviceId;
+    agent = await connectAgent(cp.url, { deviceId, secret: enrolled.deviceSecret });
+    open.push(agent);
+  });
+  after(async () => {
+    for (const s of open) s.close();
+    await cp.close();
+  });
+
+  test("a browser without a session, or a student's, is refused", async () => {
+    const anonymous = await connectDashboard(cp.url, null).catch((e) => e);
+    assert.equal(anonymous.data?.code, "UNAUTHORIZED");
+    const student = await cp.user("student");
+    const refused = await connectDashboard(cp.url, await cp.cookieFor(student)).catch((e) => e);
+    assert.equal(refused.data?.code, "FORBIDDEN");
+  });
+
+  test("one snapshot on subscribe, then live updates; agents report fast only while someone watches", async () => {
+    const instructor = await cp.user("instructor");
+    const browser: DashboardClient = await connectDashboard(cp.url, await cp.cookieFor(instructor));
+    open.push(browser);
+
+    const fastConfig = nextEvent<{ telemetryIntervalMs: number }>(agent, "config:updated");
+    const snapshot = (await browser.emitWithAck("fleet:subscribe", {})) as Ack<DeviceSummary[]>;
+    assert.ok(snapshot.ok);
+    const tile = snapshot.data.find((d) => d.id === deviceId);
+    assert.equal(tile?.status, "online");
+    assert.equal(tile?.name, "seat-a1");
+    assert.equal((await fastConfig).telemetryIntervalMs, 500, "watched: the agent is asked for fast reports");
+
+    const updated = nextEvent<DeviceSummary>(browser, "device:updated");
+    await agent.emitWithAck("telemetry:report", { samples: [sample(Date.now(), { cpuLoadPct: 77 })] });
+    const u = await updated;
+    assert.equal(u.id, deviceId);
+    assert.equal(u.latest?.cpuLoadPct, 77);
+
+    const detail = (await browser.emitWithAck("device:subscribe", { deviceId })) as Ack<DeviceSnapshot>;
+    assert.ok(detail.ok);
+    assert.equal(detail.data.recent.at(-1)?.cpuLoadPct, 77);
+    const sampled = nextEvent<{ deviceId: string; sample: { cpuLoadPct: number } }>(browser, "telemetry:sampled");
+    await agent.emitWithAck("telemetry:report", { samples: [sample(Date.now() + 1, { cpuLoadPct: 33 })] });
+    assert.equal((await sampled).sample.cpuLoadPct, 33);
+
+    const unknown = (await browser.emitWithAck("device:subscribe", { deviceId: "missing" })) as Ack<DeviceSnapshot>;
+    assert.equal(!unknown.ok && unknown.error.code, "NOT_FOUND");
+    const malformed = (await browser.emitWithAck("device:subscribe", { deviceId: 42 } as never)) as Ack<DeviceSnapshot>;
+    assert.equal(!malformed.ok && malformed.error.code, "BAD_REQUEST");
+
+    const slowConfig = nextEvent<{ telemetryIntervalMs: number }>(agent, "config:updated");
+    browser.close();
+    assert.equal((await slowConfig).telemetryIntervalMs, 5000, "nobody watches: back to the idle interval");
+  });
+
+  test("a device that disconnects is pushed to watchers as offline", async () => {
+    const admin = await cp.user("admin");
+    const browser = await connectDashboard(cp.url, await cp.cookieFor(admin));
+    open.push(browser);
+    await browser.emitWithAck("fleet:subscribe", {});
+    const offline = nextEvent<DeviceSummary>(browser, "device:updated");
+    agent.close();
+    const u = await offline;
+    assert.equal(u.id, deviceId);
+    assert.equal(u.status, "offline");
+    assert.ok(u.lastSeenAt && Date.now() - u.lastSeenAt < 10_000);
+  });
+});

@@ -1,0 +1,86 @@
+import { type Ack, LIMITS, type WireError } from "@labfleet/protocol";
+import type { z } from "zod";
+import { isAppError, toWireError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+
+/** Counts every event refused at the edge, by code, so that bad input is visible, never silent. */
+export class EdgeCounters {
+  readonly rejected = new Map<string, number>();
+  count(code: string): void {
+    this.rejected.set(code, (this.rejected.get(code) ?? 0) + 1);
+  }
+  total(): number {
+    let n = 0;
+    for (const v of this.rejected.values()) n += v;
+    return n;
+  }
+}
+
+function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "The payload is not valid.";
+  const path = issue.path.length > 0 ? issue.path.join(".") : "payload";
+  return `Invalid ${path}: ${issue.message}`.slice(0, 300);
+}
+
+function payloadBytes(payload: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(payload) ?? "", "utf8");
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+interface Listener {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+/**
+ * Registers a request event: the payload is size-checked and zod-parsed before the handler sees it, and the
+ * sender always gets a typed ack. A failure is counted and answered with a coded error; the socket stays up.
+ */
+export function handle<S extends z.ZodType, R>(
+  socket: Listener,
+  event: string,
+  schema: S,
+  handler: (payload: z.infer<S>) => Promise<R>,
+  ctx: { log: Logger; counters: EdgeCounters },
+): void {
+  socket.on(event, (...args: unknown[]) => {
+    const [payload, maybeAck] = args;
+    const ack = typeof maybeAck === "function" ? (maybeAck as (res: Ack<R>) => void) : null;
+    const reject = (error: WireError) => {
+      ctx.counters.count(error.code);
+      ack?.({ ok: false, error });
+    };
+    if (!ack || args.length > 2) {
+      ctx.counters.count("BAD_REQUEST");
+      ctx.log.warn({ event }, "event without an ack or with extra arguments refused");
+      return;
+    }
+    if (payloadBytes(payload) > LIMITS.maxEventBytes) {
+      reject({ code: "PAYLOAD_TOO_LARGE", message: `Events are limited to ${LIMITS.maxEventBytes} bytes.` });
+      return;
+    }
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) {
+      reject({ code: "BAD_REQUEST", message: describeIssue(parsed.error) });
+      return;
+    }
+    handler(parsed.data).then(
+      (data) => ack({ ok: true, data }),
+      (e: unknown) => {
+        if (!isAppError(e)) ctx.log.error({ err: e, event }, "socket handler failed");
+        reject(toWireError(e));
+      },
+    );
+  });
+}
+
+/** The Error a namespace middleware passes to `next()`: socket.io sends `message` and `data` to the client. */
+export function refusal(e: unknown): Error & { data: WireError } {
+  const wire = toWireError(e);
+  const err = new Error(wire.code) as Error & { data: WireError };
+  err.data = wire;
+  return err;
+}

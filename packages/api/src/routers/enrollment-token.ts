@@ -1,0 +1,42 @@
+import { z } from "zod";
+import {
+  createEnrollmentToken,
+  createTokenInput,
+  listEnrollmentTokens,
+  revokeEnrollmentToken,
+} from "../services/enrollment-token.ts";
+import { router, staffProcedure } from "../trpc/init.ts";
+
+const tokenOutput = z.object({
+  id: z.string(),
+  label: z.string(),
+  tokenPrefix: z.string(),
+  expiresAt: z.date(),
+  maxUses: z.number(),
+  uses: z.number(),
+  revokedAt: z.date().nullable(),
+  createdAt: z.date(),
+  status: z.enum(["active", "expired", "revoked", "used_up"]),
+});
+
+export const enrollmentTokenRouter = router({
+  list: staffProcedure.output(z.array(tokenOutput)).query(({ ctx }) => listEnrollmentTokens(ctx.db)),
+
+  create: staffProcedure
+    .input(createTokenInput)
+    .output(z.object({ id: z.string(), token: z.string(), expiresAt: z.date() }))
+    .mutation(async ({ ctx, input }) => {
+      const created = await createEnrollmentToken(ctx.db, input, ctx.user.id);
+      ctx.log.info({ tokenId: created.id, userId: ctx.user.id }, "enrollment token created");
+      return { id: created.id, token: created.token, expiresAt: created.expiresAt };
+    }),
+
+  revoke: staffProcedure
+    .input(z.object({ id: z.string().min(1).max(64) }))
+    .output(z.object({ id: z.string() }))
+    .mutation(async ({ ctx, input }) => {
+      await revokeEnrollmentToken(ctx.db, input.id);
+      ctx.log.info({ tokenId: input.id, userId: ctx.user.id }, "enrollment token revoked");
+      return { id: input.id };
+    }),
+});

@@ -1,0 +1,103 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError } from "zod";
+import type { Auth } from "../auth.ts";
+import { isAppError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
+import type { FleetHub } from "../realtime/hub.ts";
+import { isStaff, parseRole, type Role } from "../roles.ts";
+import type { Db } from "../services/deps.ts";
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+  role: Role;
+}
+
+/** Everything a procedure may use. Built once per request by the HTTP adapter, or by hand in tests. */
+export interface Context {
+  db: Db;
+  auth: Auth;
+  hub: FleetHub;
+  log: Logger;
+  user: SessionUser | null;
+}
+
+const TRPC_CODE_OF = {
+  BAD_REQUEST: "BAD_REQUEST",
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  UNAUTHORIZED: "UNAUTHORIZED",
+  FORBIDDEN: "FORBIDDEN",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  RATE_LIMITED: "TOO_MANY_REQUESTS",
+  PROTOCOL_MISMATCH: "BAD_REQUEST",
+  DEVICE_REVOKED: "FORBIDDEN",
+  BAD_CREDENTIAL: "UNAUTHORIZED",
+  TOKEN_UNKNOWN: "FORBIDDEN",
+  TOKEN_EXPIRED: "FORBIDDEN",
+  TOKEN_REVOKED: "FORBIDDEN",
+  TOKEN_USED_UP: "FORBIDDEN",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+} as const;
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? error.cause : null;
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    return {
+      ...shape,
+      // Never a stack or an internal message on the wire.
+      message: internal ? "Something went wrong on the server. It has been logged." : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        appCode: isAppError(error.cause) ? error.cause.code : null,
+        fieldErrors: zodError ? zodError.flatten().fieldErrors : null,
+      },
+    };
+  },
+});
+
+/** Turns domain errors into tRPC errors once, for every procedure, and logs the unexpected ones. */
+const errorMapper = t.middleware(async ({ ctx, next, path }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (isAppError(cause)) {
+      result.error = new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+    } else if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      ctx.log.error({ err: result.error.cause ?? result.error, path }, "procedure failed");
+    }
+  }
+  return result;
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+export const publicProcedure = t.procedure.use(errorMapper);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
+  return next({ ctx: { ...ctx, user: ctx.user } });
+});
+
+/** Instructors and admins: the people who run the room. */
+export const staffProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (!isStaff(ctx.user.role))
+    throw new TRPCError({ code: "FORBIDDEN", message: "Only instructors and admins can do this." });
+  return next();
+});
+
+export const adminProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Only admins can do this." });
+  return next();
+});
+
+export function sessionUser(user: { id: string; name: string; email: string; role?: string | null }): SessionUser {
+  return { id: user.id, name: user.name, email: user.email, role: parseRole(user.role) };
+}

@@ -1,0 +1,40 @@
+import { z } from "zod";
+import type { Ack } from "./errors.ts";
+import type { Inventory, InventoryInput } from "./inventory.ts";
+import type { TelemetryReport, TelemetryReportAck } from "./telemetry.ts";
+
+/** socket.io namespace for agents. */
+export const AGENT_NAMESPACE = "/agent";
+
+/** What an agent sends in the handshake's `auth` field. */
+export const agentHandshakeSchema = z.object({
+  deviceId: z.string().min(1).max(64),
+  secret: z.string().min(1).max(256),
+  protocolVersion: z.number().int().min(0),
+  agentVersion: z.string().min(1).max(64),
+});
+export type AgentHandshake = z.infer<typeof agentHandshakeSchema>;
+
+/** Settings the server pushes to an agent on connect and whenever they change. */
+export const agentConfigSchema = z.object({
+  /** How often to send telemetry, ms. One second while a dashboard watches the device. */
+  telemetryIntervalMs: z.number().int().min(250).max(3_600_000),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export const deviceRevokedSchema = z.object({ reason: z.string().max(500) });
+export type DeviceRevoked = z.infer<typeof deviceRevokedSchema>;
+
+/** Events an agent emits; each is answered with an ack. */
+export interface AgentToServerEvents {
+  "inventory:report": (payload: InventoryInput, ack: (res: Ack<{ changed: boolean }>) => void) => void;
+  "telemetry:report": (payload: TelemetryReport, ack: (res: Ack<TelemetryReportAck>) => void) => void;
+}
+
+/** Events the server emits to one agent. */
+export interface ServerToAgentEvents {
+  "config:updated": (payload: AgentConfig) => void;
+  "device:revoked": (payload: DeviceRevoked) => void;
+}
+
+export type { Inventory };

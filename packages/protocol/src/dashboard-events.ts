@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { epochMsSchema } from "./common.ts";
+import type { Ack } from "./errors.ts";
+import { type TelemetrySample, telemetrySampleSchema } from "./telemetry.ts";
+
+/** socket.io namespace for browsers; authenticated by the session cookie. */
+export const DASHBOARD_NAMESPACE = "/dashboard";
+
+export const deviceStatusSchema = z.enum(["online", "offline", "revoked"]);
+export type DeviceStatus = z.infer<typeof deviceStatusSchema>;
+
+/** What a device tile shows. Sent as a snapshot on subscribe and again on every change. */
+export const deviceSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  hostname: z.string(),
+  labId: z.string().nullable(),
+  status: deviceStatusSchema,
+  lastSeenAt: epochMsSchema.nullable(),
+  simulated: z.boolean(),
+  latest: telemetrySampleSchema.nullable(),
+});
+export type DeviceSummary = z.infer<typeof deviceSummarySchema>;
+
+export const fleetSubscribeSchema = z.object({});
+export const deviceSubscribeSchema = z.object({ deviceId: z.string().min(1).max(64) });
+export type DeviceSubscribe = z.infer<typeof deviceSubscribeSchema>;
+
+export interface DeviceSnapshot {
+  device: DeviceSummary;
+  /** The most recent samples, oldest first, for the live chart. */
+  recent: TelemetrySample[];
+}
+
+/** Events a browser emits; each is answered with an ack carrying the current snapshot. */
+export interface DashboardToServerEvents {
+  "fleet:subscribe": (payload: Record<string, never>, ack: (res: Ack<DeviceSummary[]>) => void) => void;
+  "fleet:unsubscribe": (payload: Record<string, never>, ack: (res: Ack<null>) => void) => void;
+  "device:subscribe": (payload: DeviceSubscribe, ack: (res: Ack<DeviceSnapshot>) => void) => void;
+  "device:unsubscribe": (payload: DeviceSubscribe, ack: (res: Ack<null>) => void) => void;
+}
+
+export interface TelemetrySampled {
+  deviceId: string;
+  sample: TelemetrySample;
+}
+
+/** Broadcasts to browsers (past tense: something happened). */
+export interface ServerToDashboardEvents {
+  /** A device's summary changed: came online, went offline, renamed, revoked, new sample. */
+  "device:updated": (payload: DeviceSummary) => void;
+  "device:removed": (payload: { id: string }) => void;
+  /** A new sample of a device that this browser watches in detail. */
+  "telemetry:sampled": (payload: TelemetrySampled) => void;
+}

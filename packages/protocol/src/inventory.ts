@@ -1,0 +1,62 @@
+import { z } from "zod";
+import { bytesSchema, shortText } from "./common.ts";
+import { LIMITS } from "./limits.ts";
+
+const nullableText = shortText.nullable();
+
+export const cpuInventorySchema = z.object({
+  manufacturer: nullableText,
+  brand: nullableText,
+  /** Logical cores (threads). */
+  cores: z.number().int().min(0).max(LIMITS.maxCores),
+  physicalCores: z.number().int().min(0).max(LIMITS.maxCores),
+  speedGHz: z.number().min(0).max(20).nullable(),
+  speedMaxGHz: z.number().min(0).max(20).nullable(),
+  /** Instruction-set flags that matter for inference (avx2, avx512f, avx512_vnni, amx_tile, neon, ...). */
+  flags: z.array(z.string().max(32)).max(64),
+});
+
+export const diskInventorySchema = z.object({
+  device: nullableText,
+  name: nullableText,
+  type: nullableText,
+  sizeBytes: bytesSchema.nullable(),
+});
+
+export const gpuInventorySchema = z.object({
+  vendor: nullableText,
+  model: nullableText,
+  vramBytes: bytesSchema.nullable(),
+});
+
+export const networkInterfaceSchema = z.object({
+  iface: shortText,
+  mac: nullableText,
+  ipv4: nullableText,
+  ipv6: nullableText,
+  speedMbps: z.number().min(0).max(1e7).nullable(),
+  virtual: z.boolean(),
+});
+
+/** What a device is. Sent on connect and whenever it changes. */
+export const inventorySchema = z.object({
+  hostname: z.string().min(1).max(LIMITS.maxHostnameLength),
+  system: z.object({ manufacturer: nullableText, model: nullableText }),
+  os: z.object({
+    platform: shortText,
+    distro: nullableText,
+    release: nullableText,
+    kernel: nullableText,
+    arch: shortText,
+  }),
+  cpu: cpuInventorySchema,
+  memory: z.object({ totalBytes: bytesSchema }),
+  disks: z.array(diskInventorySchema).max(64),
+  gpus: z.array(gpuInventorySchema).max(16),
+  network: z.array(networkInterfaceSchema).max(64),
+  agent: z.object({ version: z.string().max(64), nodeVersion: z.string().max(64) }),
+  /** True for devices of the simulator: their numbers are made up and must be shown as such. */
+  simulated: z.boolean().default(false),
+});
+export type Inventory = z.infer<typeof inventorySchema>;
+export type InventoryInput = z.input<typeof inventorySchema>;

@@ -5,7 +5,6 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startTestPostgres } from "@labfleet/db/test-db";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "labfleet-test-"));
@@ -66,6 +65,8 @@ async function main(): Promise<void> {
   if (want("lint")) await check("lint", "npx", ["biome", "check", "."]);
   if (want("typecheck")) await check("typecheck", "npx", ["turbo", "run", "typecheck", "--output-logs=errors-only"]);
 
+  // Imported only now: the database package needs the Prisma client that the build stage generates.
+  const { startTestPostgres } = await import("@labfleet/db/test-db");
   const pg = await startTestPostgres();
   try {
     const testEnv = { LABFLEET_TEST_PG_URL: pg.url };

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { TelemetrySample } from "@labfleet/protocol";
+import { type TelemetrySample, type TelemetrySampleInput, telemetrySampleSchema } from "@labfleet/protocol";
 import { insertTelemetry, latestTelemetry, recentTelemetry } from "./telemetry.ts";
 import { createTestDatabase, type TestDatabase } from "./test-db.ts";
 
 let db: TestDatabase;
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0, 123);
 
-function sample(i: number, over: Partial<TelemetrySample> = {}): TelemetrySample {
-  return {
+function sample(i: number, over: Partial<TelemetrySampleInput> = {}): TelemetrySample {
+  return telemetrySampleSchema.parse({
     ts: T0 + i * 1000,
-    cpuLoadPct: 10 + i,
-    cpuPerCorePct: [10 + i, 20 + i],
+    cpuLoadPct: (10 + i) % 100,
+    cpuPerCorePct: [(10 + i) % 100, (20 + i) % 100],
     loadAvg1: 0.5,
     memTotalBytes: 16 * 1024 ** 3,
     memUsedBytes: 4 * 1024 ** 3 + i,
@@ -19,7 +19,7 @@ function sample(i: number, over: Partial<TelemetrySample> = {}): TelemetrySample
     cpuTempC: 45.5,
     uptimeS: 1000 + i,
     ...over,
-  };
+  });
 }
 
 before(async () => {

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { Ack } from "./errors.ts";
+import type { EventsReportInput } from "./events.ts";
 import type { Inventory, InventoryInput } from "./inventory.ts";
-import type { TelemetryReport, TelemetryReportAck } from "./telemetry.ts";
+import type { TelemetryReportAck, TelemetrySampleInput } from "./telemetry.ts";
 
 /** socket.io namespace for agents. */
 export const AGENT_NAMESPACE = "/agent";
@@ -19,6 +20,15 @@ export type AgentHandshake = z.infer<typeof agentHandshakeSchema>;
 export const agentConfigSchema = z.object({
   /** How often to send telemetry, ms. One second while a dashboard watches the device. */
   telemetryIntervalMs: z.number().int().min(250).max(3_600_000),
+  /** Cap of the agent's on-disk offline buffer; the agent's own setting applies when absent. */
+  bufferMaxBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(16 * 1024 ** 3)
+    .optional(),
+  /** Most samples or events in one replayed batch. */
+  maxBatch: z.number().int().min(1).max(500).optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
@@ -28,7 +38,12 @@ export type DeviceRevoked = z.infer<typeof deviceRevokedSchema>;
 /** Events an agent emits; each is answered with an ack. */
 export interface AgentToServerEvents {
   "inventory:report": (payload: InventoryInput, ack: (res: Ack<{ changed: boolean }>) => void) => void;
-  "telemetry:report": (payload: TelemetryReport, ack: (res: Ack<TelemetryReportAck>) => void) => void;
+  "telemetry:report": (
+    payload: { samples: TelemetrySampleInput[] },
+    ack: (res: Ack<TelemetryReportAck>) => void,
+  ) => void;
+  /** Agent events, each with an idempotency key; `stored` counts the ones not seen before. */
+  "events:report": (payload: EventsReportInput, ack: (res: Ack<{ stored: number }>) => void) => void;
 }
 
 /** Events the server emits to one agent. */

@@ -3,6 +3,7 @@ export * from "./common.ts";
 export * from "./dashboard-events.ts";
 export * from "./enrollment.ts";
 export * from "./errors.ts";
+export * from "./events.ts";
 export * from "./inventory.ts";
 export * from "./limits.ts";
 export * from "./telemetry.ts";

@@ -27,6 +27,34 @@ export const gpuInventorySchema = z.object({
   vendor: nullableText,
   model: nullableText,
   vramBytes: bytesSchema.nullable(),
+  driver: nullableText.default(null),
+  busId: nullableText.default(null),
+  /** Where this entry came from: systeminformation, nvidia-smi or sysfs (/sys/class/drm). */
+  source: z.enum(["systeminformation", "nvidia-smi", "sysfs"]).nullable().default(null),
+});
+
+/** A neural processing unit (Linux: /sys/class/accel/* and /dev/accel*). */
+export const npuInventorySchema = z.object({
+  name: shortText,
+  /** Kernel driver, e.g. intel_vpu, amdxdna. */
+  driver: nullableText,
+  vendor: nullableText,
+  devicePath: nullableText,
+  pciId: nullableText,
+});
+
+export const runtimeInventorySchema = z.object({
+  /** e.g. onnxruntime-node */
+  name: shortText,
+  version: nullableText,
+  executionProviders: z.array(z.string().max(64)).max(32),
+});
+
+export const batteryInventorySchema = z.object({
+  manufacturer: nullableText,
+  model: nullableText,
+  designCapacityWh: z.number().min(0).max(10_000).nullable(),
+  cycleCount: z.number().int().min(0).max(1_000_000).nullable(),
 });
 
 export const networkInterfaceSchema = z.object({
@@ -50,10 +78,21 @@ export const inventorySchema = z.object({
     arch: shortText,
   }),
   cpu: cpuInventorySchema,
-  memory: z.object({ totalBytes: bytesSchema }),
+  memory: z.object({
+    totalBytes: bytesSchema,
+    swapTotalBytes: bytesSchema.nullable().default(null),
+    /** e.g. DDR5, LPDDR5X; null where the firmware does not say. */
+    type: nullableText.default(null),
+    speedMTs: z.number().min(0).max(100_000).nullable().default(null),
+  }),
   disks: z.array(diskInventorySchema).max(64),
   gpus: z.array(gpuInventorySchema).max(16),
   network: z.array(networkInterfaceSchema).max(64),
+  /** NPUs found; null where the machine has no accelerator subsystem at all. */
+  npus: z.array(npuInventorySchema).max(16).nullable().default(null),
+  battery: batteryInventorySchema.nullable().default(null),
+  /** Inference runtimes this agent can use, with their execution providers. */
+  runtimes: z.array(runtimeInventorySchema).max(16).default([]),
   agent: z.object({ version: z.string().max(64), nodeVersion: z.string().max(64) }),
   /** True for devices of the simulator: their numbers are made up and must be shown as such. */
   simulated: z.boolean().default(false),

@@ -6,12 +6,12 @@ import {
   inventorySchema,
   LIMITS,
   PROTOCOL_VERSION,
-  type TelemetrySample,
+  type TelemetrySampleInput,
   telemetryReportSchema,
   telemetrySampleSchema,
 } from "./index.ts";
 
-const good: TelemetrySample = {
+const good: TelemetrySampleInput = {
   ts: 1_764_000_000_000,
   cpuLoadPct: 42.5,
   cpuPerCorePct: [40, 45],
@@ -25,8 +25,18 @@ const good: TelemetrySample = {
 
 describe("telemetry sample", () => {
   test("accepts a real sample, and null where the hardware has no sensor", () => {
-    assert.deepEqual(telemetrySampleSchema.parse(good), good);
+    const parsed = telemetrySampleSchema.parse(good);
+    assert.deepEqual({ ...parsed, ...good }, parsed, "every field sent comes through unchanged");
     assert.equal(telemetrySampleSchema.parse({ ...good, cpuTempC: null }).cpuTempC, null);
+  });
+
+  test("fields an older agent does not send are null or empty, never a made-up number", () => {
+    const parsed = telemetrySampleSchema.parse(good);
+    assert.equal(parsed.powerW, null);
+    assert.equal(parsed.throttling, null);
+    assert.equal(parsed.hottestTempC, null);
+    assert.deepEqual(parsed.gpus, []);
+    assert.deepEqual(parsed.fans, []);
   });
 
   test("refuses an absent temperature: it must be null, never left out or made up", () => {

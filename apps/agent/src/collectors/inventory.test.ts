@@ -69,6 +69,7 @@ describe("mapInventory on this VM's recorded systeminformation output", () => {
     ]);
     assert.equal(inv.memory.totalBytes, 25_276_510_208);
     assert.deepEqual(inv.disks, []);
+    const fromSi = { driver: null, busId: null, source: "systeminformation" };
     assert.deepEqual(inv.gpus, []);
     // Loopback is left out; a link speed of -1 is unknown.
     assert.deepEqual(inv.network, [
@@ -103,10 +104,11 @@ describe("mapInventory on this VM's recorded systeminformation output", () => {
     assert.deepEqual(inv.disks, [
       { device: "/dev/nvme0n1", name: "Samsung SSD 980 500GB", type: "NVMe", sizeBytes: 500_107_862_016 },
     ]);
+    const fromSi = { driver: null, busId: null, source: "systeminformation" };
     assert.deepEqual(inv.gpus, [
-      { vendor: "Intel Corporation", model: "UHD Graphics 730", vramBytes: 268_435_456 },
-      { vendor: "NVIDIA", model: "GeForce RTX 3060", vramBytes: 12_884_901_888 },
-      { vendor: null, model: null, vramBytes: null },
+      { vendor: "Intel Corporation", model: "UHD Graphics 730", vramBytes: 268_435_456, ...fromSi },
+      { vendor: "NVIDIA", model: "GeForce RTX 3060", vramBytes: 12_884_901_888, ...fromSi },
+      { vendor: null, model: null, vramBytes: null, ...fromSi },
     ]);
   });
 

@@ -83,6 +83,9 @@ export function mapInventory(raw: RawSystemInfo, meta: InventoryMeta): Inventory
       model: text(g.model),
       // systeminformation reports VRAM in MiB.
       vramBytes: typeof g.vram === "number" && g.vram > 0 ? bytes(g.vram * 1024 * 1024) : null,
+      driver: null,
+      busId: text(g.busAddress),
+      source: "systeminformation" as const,
     })),
     network: (raw.networkInterfaces ?? [])
       .filter((n) => !n.internal)

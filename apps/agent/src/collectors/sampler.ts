@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { TelemetrySample } from "@labfleet/protocol";
+import type { TelemetrySampleInput } from "@labfleet/protocol";
 import { busyPct, type ProcStat, readLoadAvg1, readMeminfo, readProcStat, readUptimeS } from "./proc.ts";
 import { createSystemInformationSampler } from "./si-sampler.ts";
 import { findCpuTempSource, readTempSource, type TempSource } from "./temperature.ts";
 
 export interface Sampler {
   /** One telemetry sample; CPU shares cover the time since the previous call. */
-  sample(): Promise<TelemetrySample>;
+  sample(): Promise<TelemetrySampleInput>;
   /** Which implementation, for the startup log. */
   readonly kind: "procfs" | "systeminformation";
 }
@@ -47,7 +47,7 @@ export class ProcSampler implements Sampler {
     this.prev = await readProcStat(this.root);
   }
 
-  async sample(): Promise<TelemetrySample> {
+  async sample(): Promise<TelemetrySampleInput> {
     if (!this.prev) {
       await this.prime();
       await sleep(this.initialWindowMs);

@@ -1,5 +1,5 @@
 import { loadavg, uptime } from "node:os";
-import type { TelemetrySample } from "@labfleet/protocol";
+import type { TelemetrySampleInput } from "@labfleet/protocol";
 import type { Sampler } from "./sampler.ts";
 
 const round1 = (n: number) => Math.round(Math.min(100, Math.max(0, n)) * 10) / 10;
@@ -11,7 +11,7 @@ const round1 = (n: number) => Math.round(Math.min(100, Math.max(0, n)) * 10) / 1
 export function createSystemInformationSampler(): Sampler {
   return {
     kind: "systeminformation",
-    async sample(): Promise<TelemetrySample> {
+    async sample(): Promise<TelemetrySampleInput> {
       const si = (await import("systeminformation")).default;
       const ts = Date.now();
       const [load, mem, temp] = await Promise.all([si.currentLoad(), si.mem(), si.cpuTemperature().catch(() => null)]);

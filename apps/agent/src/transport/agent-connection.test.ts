@@ -12,8 +12,8 @@ import {
   inventorySchema,
   PROTOCOL_VERSION,
   type ServerToAgentEvents,
-  type TelemetryReport,
-  type TelemetrySample,
+  type TelemetryReportInput,
+  type TelemetrySampleInput,
   telemetryReportSchema,
 } from "@labfleet/protocol";
 import { Server, type Socket as ServerSocket } from "socket.io";
@@ -36,7 +36,7 @@ interface TestServer {
   port: number;
   io: Server<AgentToServerEvents, ServerToAgentEvents>;
   inventories: unknown[];
-  reports: Array<{ at: number; report: TelemetryReport }>;
+  reports: Array<{ at: number; report: TelemetryReportInput }>;
   sockets: AgentServerSocket[];
   close(): Promise<void>;
 }
@@ -113,12 +113,12 @@ async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000
   }
 }
 
-function fakeSampler(make: (n: number) => TelemetrySample = sampleAt): Sampler {
+function fakeSampler(make: (n: number) => TelemetrySampleInput = sampleAt): Sampler {
   let n = 0;
   return { kind: "procfs", sample: async () => make(++n) };
 }
 
-function sampleAt(n: number): TelemetrySample {
+function sampleAt(n: number): TelemetrySampleInput {
   return {
     ts: 1_764_000_000_000 + n,
     cpuLoadPct: 12.5,

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Ack, type InventoryInput, LIMITS, PROTOCOL_VERSION, type TelemetryReportAck } from "@labfleet/protocol";
+import {
+  type Ack,
+  type AgentEventInput,
+  type InventoryInput,
+  LIMITS,
+  PROTOCOL_VERSION,
+  type TelemetryReportAck,
+} from "@labfleet/protocol";
 import { enrollDevice } from "../services/device.ts";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
 import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
@@ -92,13 +99,38 @@ describe("/agent namespace", () => {
     assert.equal(cp.plane.hub.isOnline(creds.deviceId), true);
   });
 
+  test("agent events are stored once each, however often they are replayed", async () => {
+    const agent = await connect();
+    const events: AgentEventInput[] = [
+      { key: "evt-00000001", ts: Date.now(), kind: "agent.started", data: {} },
+      { key: "evt-00000002", ts: Date.now(), kind: "buffer.loss", data: { droppedSamples: 12 } },
+    ];
+    assert.deepEqual(await agent.emitWithAck("events:report", { events }), { ok: true, data: { stored: 2 } });
+    assert.deepEqual(await agent.emitWithAck("events:report", { events }), { ok: true, data: { stored: 0 } });
+    const bad = (await agent.emitWithAck("events:report", {
+      events: [{ ...events[0], kind: "made.up" }],
+    } as never)) as Ack<unknown>;
+    assert.equal(!bad.ok && bad.error.code, "BAD_REQUEST");
+    const rows = await cp.db.prisma.agentEvent.findMany({
+      where: { deviceId: creds.deviceId },
+      orderBy: { key: "asc" },
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.key, r.kind, r.data]),
+      [
+        ["evt-00000001", "agent.started", {}],
+        ["evt-00000002", "buffer.loss", { droppedSamples: 12 }],
+      ],
+    );
+  });
+
   test("malformed, oversized and ack-less events are refused, counted, stored nowhere, and the socket lives on", async () => {
     const agent = await connect();
     const before = await stored();
     const rejectedBefore = cp.plane.counters.total();
 
     const bad = (await agent.emitWithAck("telemetry:report", {
-      samples: [sample(Date.now(), { cpuLoadPct: 400 })],
+      samples: [{ ...sample(Date.now()), cpuLoadPct: 400 }],
     })) as Ack<unknown>;
     assert.equal(bad.ok, false);
     assert.equal(!bad.ok && bad.error.code, "BAD_REQUEST");

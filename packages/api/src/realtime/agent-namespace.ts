@@ -2,6 +2,7 @@ import {
   AGENT_NAMESPACE,
   type AgentToServerEvents,
   agentHandshakeSchema,
+  eventsReportSchema,
   inventorySchema,
   type ServerToAgentEvents,
   telemetryReportSchema,
@@ -9,6 +10,7 @@ import {
 import type { Server, Socket } from "socket.io";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { storeAgentEvents } from "../services/agent-events.ts";
 import type { Db } from "../services/deps.ts";
 import { authenticateDevice, recordInventory } from "../services/device.ts";
 import { storeTelemetry } from "../services/telemetry.ts";
@@ -78,6 +80,14 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
         await hub.samplesStored(deviceId, samples);
         return { stored };
       },
+      ctx,
+    );
+
+    handle(
+      socket,
+      "events:report",
+      eventsReportSchema,
+      async ({ events }) => ({ stored: await storeAgentEvents(db, deviceId, events) }),
       ctx,
     );
 

@@ -8,6 +8,8 @@ import {
   type ServerToAgentEvents,
   type ServerToDashboardEvents,
   type TelemetrySample,
+  type TelemetrySampleInput,
+  telemetrySampleSchema,
 } from "@labfleet/protocol";
 import { io, type Socket } from "socket.io-client";
 
@@ -50,8 +52,8 @@ function settle<S extends Socket>(socket: S): Promise<S> {
   });
 }
 
-export function sample(ts: number, overrides: Partial<TelemetrySample> = {}): TelemetrySample {
-  return {
+export function sample(ts: number, overrides: Partial<TelemetrySampleInput> = {}): TelemetrySample {
+  return telemetrySampleSchema.parse({
     ts,
     cpuLoadPct: 12.5,
     cpuPerCorePct: [10, 15],
@@ -62,7 +64,7 @@ export function sample(ts: number, overrides: Partial<TelemetrySample> = {}): Te
     cpuTempC: null,
     uptimeS: 1234,
     ...overrides,
-  };
+  });
 }
 
 /** Resolves with the next event of that name, or rejects after a bounded wait. */

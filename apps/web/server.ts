@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       plane.httpServer.once("error", reject);
       plane.httpServer.listen(env.PORT, env.HOST, () => resolve());
     });
+    plane.jobs.start();
     const address = plane.httpServer.address();
     const port = typeof address === "object" && address ? address.port : env.PORT;
 

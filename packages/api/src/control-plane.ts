@@ -6,6 +6,8 @@ import { Server } from "socket.io";
 import type { Auth } from "./auth.ts";
 import { handleEnroll } from "./http/enroll.ts";
 import { sendError, sendJson } from "./http/json.ts";
+import { registerJobs } from "./jobs/index.ts";
+import { JobScheduler } from "./jobs/scheduler.ts";
 import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
 import { attachDashboardNamespace } from "./realtime/dashboard-namespace.ts";
 import { EdgeCounters } from "./realtime/handle.ts";
@@ -90,12 +92,18 @@ export function createControlPlane(options: ControlPlaneOptions) {
   attachAgentNamespace(io, { db, hub, counters });
   attachDashboardNamespace(io, { db, hub, auth, counters });
 
+  // Background jobs; the caller starts them (tests run them one at a time with jobs.runNow).
+  const jobs = new JobScheduler(db);
+  registerJobs(jobs, { db, hub });
+
   return {
     httpServer,
     io,
     hub,
     counters,
+    jobs,
     async close(): Promise<void> {
+      await jobs.stop();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await hub.drain();

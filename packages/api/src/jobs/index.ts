@@ -1,0 +1,14 @@
+import type { FleetHub } from "../realtime/hub.ts";
+import type { Db } from "../services/deps.ts";
+import type { JobScheduler } from "./scheduler.ts";
+
+export interface JobDeps {
+  db: Db;
+  hub: FleetHub;
+}
+
+/** Every background job of the control plane, registered in one place (one line per job). */
+export function registerJobs(scheduler: JobScheduler, deps: JobDeps): void {
+  void scheduler;
+  void deps;
+}

@@ -110,6 +110,9 @@ export async function spawnServer(o: {
   const fd = openSync(logFile, "a", 0o600);
   const child = spawn(o.bins.postgres, args, {
     ...o.runAs,
+    // Its own process group: a terminal's Ctrl-C reaches the control plane, which then stops the database after
+    // its own last writes, instead of the database going down under it.
+    detached: true,
     stdio: ["ignore", fd, fd],
     env: { ...process.env, LC_ALL: "C" },
   });

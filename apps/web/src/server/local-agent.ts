@@ -56,7 +56,8 @@ export async function startLocalAgent(opts: {
   const child = run(["run"]);
   let stopping = false;
   child.once("exit", (code, signal) => {
-    if (!stopping) opts.db.log.warn({ code, signal, logPath }, "the local agent stopped");
+    // Exit 0 is a clean stop (Ctrl-C in the terminal reaches the agent too); anything else is worth a warning.
+    if (!stopping && code !== 0) opts.db.log.warn({ code, signal, logPath }, "the local agent stopped");
   });
 
   return {

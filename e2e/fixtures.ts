@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer as createHttpServer, type IncomingHttpHeaders } from "node:http";
+import { type AddressInfo, createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -108,3 +110,37 @@ export const test = base.extend<object, { server: RunningServer }>({
   ],
 });
 export { expect };
+
+/** A webhook receiver on loopback that records every POST, and checks a delivery's signature. */
+export async function startWebhookReceiver() {
+  const got: { headers: IncomingHttpHeaders; body: string }[] = [];
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      got.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/labfleet`,
+    got,
+    signedWith: (secret: string, r: { body: string }) =>
+      `sha256=${createHmac("sha256", secret).update(r.body).digest("hex")}`,
+    close: () => server.close(),
+  };
+}
+
+/** Adds a webhook on the settings page and returns its secret (shown once). */
+export async function addWebhook(page: Page, url: string, name: string): Promise<string> {
+  await page.getByRole("link", { name: /^settings$/i }).click();
+  await expect(page).toHaveURL(/\/settings/);
+  await page.getByTestId("webhook-name").fill(name);
+  await page.getByTestId("webhook-url").fill(url);
+  await page.getByTestId("webhook-submit").click();
+  const secret = (await page.getByTestId("webhook-secret").textContent())?.trim() ?? "";
+  expect(secret).toMatch(/^whsec_/);
+  return secret;
+}

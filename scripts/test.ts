@@ -1,7 +1,7 @@
 // `npm test`: every check and test of the repository, ending with one line "N passed, N failed".
 // Stages: build, lint, type check, schema/migration drift, unit + integration (node:test), end-to-end (Playwright).
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,11 +43,14 @@ async function check(name: string, cmd: string, args: string[]): Promise<boolean
 }
 
 function findTests(dir: string, out: string[] = []): string[] {
-  for (const entry of readdirSync(dir)) {
-    if (entry === "node_modules" || entry === ".next" || entry === "dist" || entry.startsWith(".")) continue;
-    const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) findTests(full, out);
-    else if (entry.endsWith(".test.ts")) out.push(full);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const name = entry.name;
+    if (name === "node_modules" || name === ".next" || name === "dist" || name.startsWith(".")) continue;
+    // Recorded /sys trees hold symbolic links (some dangling by design): never follow them.
+    if (entry.isSymbolicLink()) continue;
+    const full = path.join(dir, name);
+    if (entry.isDirectory()) findTests(full, out);
+    else if (name.endsWith(".test.ts")) out.push(full);
   }
   return out;
 }

@@ -69,8 +69,19 @@ async function main(): Promise<void> {
     const plane = createControlPlane({
       db,
       auth,
-      intervals: { watchedMs: env.LABFLEET_TELEMETRY_WATCHED_MS, idleMs: env.LABFLEET_TELEMETRY_IDLE_MS },
+      intervals: {
+        watchedMs: env.LABFLEET_TELEMETRY_WATCHED_MS,
+        idleMs: env.LABFLEET_TELEMETRY_IDLE_MS,
+        maxBatch: env.LABFLEET_AGENT_MAX_BATCH,
+        ...(env.LABFLEET_AGENT_BUFFER_MAX_MB ? { bufferMaxBytes: env.LABFLEET_AGENT_BUFFER_MAX_MB * 1024 * 1024 } : {}),
+      },
       pages: (req, res) => handle(req, res),
+      // The one-line installer. Without a configured public URL it names the address each request came in on,
+      // which is right on a classroom LAN where "localhost" would not be.
+      install: {
+        agentPackDir: path.join(repoRoot, "apps", "agent", "dist", "pack"),
+        publicUrl: env.LABFLEET_PUBLIC_URL ?? env.BETTER_AUTH_URL,
+      },
     });
     cleanups.push(() => plane.close());
     await new Promise<void>((resolve, reject) => {

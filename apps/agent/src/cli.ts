@@ -1,14 +1,20 @@
+import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseCli } from "./cli/args.ts";
 import { usageFor } from "./cli/usage.ts";
+import { doctorCommand } from "./commands/doctor.ts";
 import { enrollCommand } from "./commands/enroll.ts";
+import { currentHost, installServiceCommand } from "./commands/install-service.ts";
+import { inventoryCommand } from "./commands/inventory.ts";
 import { runCommand } from "./commands/run.ts";
 import { statusCommand } from "./commands/status.ts";
+import { uninstallServiceCommand } from "./commands/uninstall-service.ts";
 import { versionCommand } from "./commands/version.ts";
 import { defaultConfigPathInputs, resolveConfigPath } from "./config/paths.ts";
 import { loadEnv } from "./env.ts";
 import { isAgentError } from "./errors.ts";
 import { EXIT, type ExitCode } from "./exit-codes.ts";
+import { DEFAULT_UNIT_DIR, SERVICE_CONFIG_PATH } from "./service/unit-file.ts";
 
 // The CLI's human output; everything else logs through pino.
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -34,11 +40,54 @@ async function main(argv: string[]): Promise<ExitCode> {
         out,
       });
     case "run":
-      return runCommand({ configPath, logLevel: env.LABFLEET_LOG_LEVEL });
+      return runCommand({
+        configPath,
+        logLevel: env.LABFLEET_LOG_LEVEL,
+        stateDir: cli.stateDir,
+        envStateDir: env.LABFLEET_AGENT_STATE_DIR,
+      });
     case "status":
-      return statusCommand({ configPath, json: cli.json, out });
+      return statusCommand({
+        configPath,
+        stateDir: cli.stateDir,
+        envStateDir: env.LABFLEET_AGENT_STATE_DIR,
+        json: cli.json,
+        out,
+      });
+    case "doctor":
+      return doctorCommand({
+        configPath,
+        stateDir: cli.stateDir,
+        envStateDir: env.LABFLEET_AGENT_STATE_DIR,
+        json: cli.json,
+        out,
+      });
     case "version":
       return versionCommand({ json: cli.json, out });
+    case "inventory":
+      return inventoryCommand({ out });
+    case "install-service":
+      return installServiceCommand({
+        configPath,
+        serviceConfigPath: cli.serviceConfig ?? SERVICE_CONFIG_PATH,
+        unitDir: cli.unitDir ?? DEFAULT_UNIT_DIR,
+        enable: cli.enable,
+        dryRun: cli.dryRun,
+        // The service runs this very file: through npm's bin symlink it resolves to the installed cli.js.
+        nodePath: process.execPath,
+        cliPath: realpathSync(process.argv[1] ?? ""),
+        host: currentHost(),
+        out,
+      });
+    case "uninstall-service":
+      return uninstallServiceCommand({
+        serviceConfigPath: cli.serviceConfig ?? SERVICE_CONFIG_PATH,
+        unitDir: cli.unitDir ?? DEFAULT_UNIT_DIR,
+        purge: cli.purge,
+        dryRun: cli.dryRun,
+        host: currentHost(),
+        out,
+      });
   }
 }
 

@@ -14,6 +14,8 @@ const envSchema = z.object({
     .optional()
     .transform((v) => (v && isAbsolute(v) ? v : undefined)),
   LABFLEET_LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  /** Where the health file and the offline buffer live; default: beside the config file. */
+  LABFLEET_AGENT_STATE_DIR: z.string().min(1).optional(),
 });
 
 export type AgentEnv = Readonly<z.infer<typeof envSchema>>;
@@ -24,6 +26,7 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): AgentEnv {
     LABFLEET_AGENT_CONFIG: source.LABFLEET_AGENT_CONFIG || undefined,
     XDG_CONFIG_HOME: source.XDG_CONFIG_HOME,
     LABFLEET_LOG_LEVEL: source.LABFLEET_LOG_LEVEL || undefined,
+    LABFLEET_AGENT_STATE_DIR: source.LABFLEET_AGENT_STATE_DIR || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

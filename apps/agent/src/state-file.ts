@@ -1,8 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { writeFileAtomic } from "./config/atomic-write.ts";
+import { STATE_FILE_NAME } from "./config/paths.ts";
 import { errnoCode } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { SERVICE_CONFIG_PATH, SERVICE_STATE_DIR } from "./service/unit-file.ts";
 import { connectionStates } from "./transport/state-machine.ts";
 
 /**
@@ -20,8 +23,41 @@ export const agentStateFileSchema = z.object({
   nextRetryAt: z.number().nullable().default(null),
   pid: z.number().int(),
   updatedAt: z.number(),
+  /** The offline buffer as last seen; null from an agent that predates it. */
+  buffer: z
+    .object({
+      dir: z.string(),
+      bytes: z.number(),
+      maxBytes: z.number(),
+      records: z.number(),
+      telemetry: z.number(),
+      events: z.number(),
+      droppedSamples: z.number(),
+    })
+    .nullable()
+    .default(null),
+  /** When the server last acked a report, epoch ms. */
+  lastSendAt: z.number().nullable().default(null),
 });
 export type AgentStateFile = z.infer<typeof agentStateFileSchema>;
+
+export interface StatePaths {
+  dir: string;
+  stateFile: string;
+  bufferDir: string;
+}
+
+/**
+ * Where the health file and the offline buffer live: `--state-dir`, `$LABFLEET_AGENT_STATE_DIR`, else beside the
+ * config file (so `status` finds them with the same `--config`).
+ */
+export function resolveStatePaths(configPath: string, flag?: string, envDir?: string): StatePaths {
+  // The service's config lives in /etc/labfleet, read-only to it; its state (health file, buffer) in
+  // /var/lib/labfleet, so `status` and `doctor` find it there without being told.
+  const serviceDefault = resolve(configPath) === SERVICE_CONFIG_PATH ? SERVICE_STATE_DIR : dirname(configPath);
+  const dir = resolve(flag ?? envDir ?? serviceDefault);
+  return { dir, stateFile: join(dir, STATE_FILE_NAME), bufferDir: join(dir, "buffer") };
+}
 
 export async function readStateFile(path: string): Promise<AgentStateFile | null> {
   let text: string;

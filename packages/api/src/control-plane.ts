@@ -5,7 +5,9 @@ import { fromNodeHeaders, toNodeHandler } from "better-auth/node";
 import { Server } from "socket.io";
 import type { Auth } from "./auth.ts";
 import { handleEnroll } from "./http/enroll.ts";
+import { createInstallHandler, type InstallOptions } from "./http/install.ts";
 import { sendError, sendJson } from "./http/json.ts";
+import { createMetricsHandler, METRICS_PATH } from "./http/metrics.ts";
 import { registerJobs } from "./jobs/index.ts";
 import { JobScheduler } from "./jobs/scheduler.ts";
 import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
@@ -24,6 +26,8 @@ export interface ControlPlaneOptions {
   intervals: TelemetryIntervals;
   /** Serves everything that is not an API (the Next app). Absent in API-only tests. */
   pages?: PageHandler;
+  /** The one-line installer under /install/ (public). Absent: those paths answer 404. */
+  install?: InstallOptions;
 }
 
 /** Page paths anyone may load; every other page needs a session. */
@@ -37,6 +41,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
   const { db, auth, pages } = options;
   const counters = new EdgeCounters();
   const authHandler = toNodeHandler(auth);
+  const installHandler = options.install ? createInstallHandler(options.install) : null;
 
   const httpServer: HttpServer = createServer();
   const io = new Server(httpServer, {
@@ -56,6 +61,8 @@ export function createControlPlane(options: ControlPlaneOptions) {
     },
   });
 
+  const handleMetrics = createMetricsHandler({ db, hub });
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     // socket.io answers its own path; the request listener must leave it alone.
@@ -69,6 +76,8 @@ export function createControlPlane(options: ControlPlaneOptions) {
     if (path.startsWith("/api/trpc/")) return void trpcHandler(req, res);
     if (path === ENROLL_PATH) return handleEnroll(req, res, { db, counters });
     if (path === "/api/health") return sendJson(res, 200, { ok: true });
+    if (installHandler && path.startsWith("/install/")) return installHandler(req, res, path);
+    if (path === METRICS_PATH) return handleMetrics(req, res);
     if (path.startsWith("/api/")) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such API." } });
     if (!pages) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No pages are served here." } });
     if (!PUBLIC_PAGE.test(path)) {

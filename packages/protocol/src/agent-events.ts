@@ -29,6 +29,15 @@ export const agentConfigSchema = z.object({
     .optional(),
   /** Most samples or events in one replayed batch. */
   maxBatch: z.number().int().min(1).max(500).optional(),
+  /**
+   * Sent right after connect: the fingerprint of the inventory the server holds for this device (see
+   * canonicalJson), null when it holds none. The agent sends its inventory only when its own differs.
+   */
+  inventoryHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable()
+    .optional(),
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 

@@ -1,6 +1,8 @@
 import { z } from "zod";
+import type { AlertSummary } from "./alerts.ts";
 import { epochMsSchema } from "./common.ts";
 import type { Ack } from "./errors.ts";
+import type { Lab, LabChanged, LabSubscribe, Seat } from "./labs.ts";
 import { type TelemetrySample, telemetrySampleSchema } from "./telemetry.ts";
 
 /** socket.io namespace for browsers; authenticated by the session cookie. */
@@ -32,12 +34,22 @@ export interface DeviceSnapshot {
   recent: TelemetrySample[];
 }
 
+/** A lab's room map: its grid, its seats, and the summaries of the lab's devices (placed or not). */
+export interface LabSnapshot {
+  lab: Lab;
+  seats: Seat[];
+  devices: DeviceSummary[];
+}
+
 /** Events a browser emits; each is answered with an ack carrying the current snapshot. */
 export interface DashboardToServerEvents {
   "fleet:subscribe": (payload: Record<string, never>, ack: (res: Ack<DeviceSummary[]>) => void) => void;
   "fleet:unsubscribe": (payload: Record<string, never>, ack: (res: Ack<null>) => void) => void;
   "device:subscribe": (payload: DeviceSubscribe, ack: (res: Ack<DeviceSnapshot>) => void) => void;
   "device:unsubscribe": (payload: DeviceSubscribe, ack: (res: Ack<null>) => void) => void;
+  /** Joins the lab's room: `device:updated` for its devices, `lab:changed` when its layout changes. */
+  "lab:subscribe": (payload: LabSubscribe, ack: (res: Ack<LabSnapshot>) => void) => void;
+  "lab:unsubscribe": (payload: LabSubscribe, ack: (res: Ack<null>) => void) => void;
 }
 
 export interface TelemetrySampled {
@@ -52,4 +64,8 @@ export interface ServerToDashboardEvents {
   "device:removed": (payload: { id: string }) => void;
   /** A new sample of a device that this browser watches in detail. */
   "telemetry:sampled": (payload: TelemetrySampled) => void;
+  /** A watched lab's seats or devices changed (placement, resize, rename): ask for a new snapshot. */
+  "lab:changed": (payload: LabChanged) => void;
+  /** An alert fired, was acknowledged or resolved; sent to every dashboard socket (all are staff). */
+  "alert:updated": (payload: AlertSummary) => void;
 }

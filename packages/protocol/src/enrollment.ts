@@ -4,6 +4,13 @@ import { LIMITS } from "./limits.ts";
 /** Path of the HTTP endpoint where an agent exchanges an enrollment token for a device identity. */
 export const ENROLL_PATH = "/api/agent/enroll";
 
+/** Public paths of the one-line installer: `curl -fsSL <server>/install/agent.sh | sudo sh -s -- --token T`. */
+export const INSTALL_PATHS = {
+  script: "/install/agent.sh",
+  /** The agent's npm tarball (no dependencies to fetch); its ETag is the quoted sha256 of its bytes. */
+  agentTarball: "/install/labfleet-agent.tgz",
+} as const;
+
 export const enrollRequestSchema = z.object({
   token: z.string().min(8).max(128),
   hostname: z.string().min(1).max(LIMITS.maxHostnameLength),

@@ -19,8 +19,25 @@ describe("parseCli", () => {
     assert.deepEqual(parseCli(["--config", "/tmp/a.json", "status", "--json"]), {
       command: "status",
       config: "/tmp/a.json",
+      stateDir: undefined,
       json: true,
     });
+  });
+
+  test("run, status and doctor take --state-dir", () => {
+    assert.deepEqual(parseCli(["run", "--state-dir", "/var/lib/labfleet"]), {
+      command: "run",
+      config: undefined,
+      stateDir: "/var/lib/labfleet",
+    });
+    assert.deepEqual(parseCli(["doctor", "--json", "--state-dir", "/s"]), {
+      command: "doctor",
+      config: undefined,
+      stateDir: "/s",
+      json: true,
+    });
+    assert.throws(() => parseCli(["doctor", "--state-dir", ""]), /--state-dir needs a path/);
+    assert.throws(() => parseCli(["version", "--state-dir", "/s"]), /state-dir/);
   });
 
   test("enroll normalizes the server URL and trims the token and name", () => {

@@ -2,7 +2,16 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { AgentError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
 
-export const COMMANDS = ["enroll", "run", "status", "version"] as const;
+export const COMMANDS = [
+  "enroll",
+  "run",
+  "status",
+  "doctor",
+  "inventory",
+  "version",
+  "install-service",
+  "uninstall-service",
+] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 export type ParsedCli =
@@ -15,9 +24,27 @@ export type ParsedCli =
       name: string | undefined;
       force: boolean;
     }
-  | { command: "run"; config: string | undefined }
-  | { command: "status"; config: string | undefined; json: boolean }
-  | { command: "version"; config: string | undefined; json: boolean };
+  | { command: "run"; config: string | undefined; stateDir: string | undefined }
+  | { command: "status"; config: string | undefined; stateDir: string | undefined; json: boolean }
+  | { command: "doctor"; config: string | undefined; stateDir: string | undefined; json: boolean }
+  | { command: "version"; config: string | undefined; json: boolean }
+  | { command: "inventory"; config: string | undefined }
+  | {
+      command: "install-service";
+      config: string | undefined;
+      serviceConfig: string | undefined;
+      unitDir: string | undefined;
+      enable: boolean;
+      dryRun: boolean;
+    }
+  | {
+      command: "uninstall-service";
+      config: string | undefined;
+      serviceConfig: string | undefined;
+      unitDir: string | undefined;
+      purge: boolean;
+      dryRun: boolean;
+    };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -33,9 +60,23 @@ const PER_COMMAND: Record<CommandName, Options> = {
     name: { type: "string" },
     force: { type: "boolean" },
   },
-  run: {},
-  status: { json: { type: "boolean" } },
+  run: { "state-dir": { type: "string" } },
+  status: { json: { type: "boolean" }, "state-dir": { type: "string" } },
+  doctor: { json: { type: "boolean" }, "state-dir": { type: "string" } },
   version: { json: { type: "boolean" } },
+  inventory: { json: { type: "boolean" } },
+  "install-service": {
+    "service-config": { type: "string" },
+    "unit-dir": { type: "string" },
+    "no-enable": { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  },
+  "uninstall-service": {
+    "service-config": { type: "string" },
+    "unit-dir": { type: "string" },
+    purge: { type: "boolean" },
+    "dry-run": { type: "boolean" },
+  },
 };
 
 const ALL_OPTIONS: Options = Object.assign({}, COMMON, ...Object.values(PER_COMMAND));
@@ -95,6 +136,13 @@ function parseConfigFlag(v: unknown): string | undefined {
   return v;
 }
 
+function parsePathFlag(values: Record<string, unknown>, flag: string): string | undefined {
+  const v = values[flag];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v.trim() === "") throw usageError(`--${flag} needs a path.`);
+  return v;
+}
+
 /** Parses argv (without node and the script). Throws an AgentError with exit code 2 on any misuse. */
 export function parseCli(argv: string[]): ParsedCli {
   // First pass, lenient: find the command wherever it is (`--config X status` works too).
@@ -139,10 +187,32 @@ export function parseCli(argv: string[]): ParsedCli {
         force: values.force === true,
       };
     case "run":
-      return { command: "run", config };
+      return { command: "run", config, stateDir: parsePathFlag(values, "state-dir") };
     case "status":
-      return { command: "status", config, json: values.json === true };
+      return { command: "status", config, stateDir: parsePathFlag(values, "state-dir"), json: values.json === true };
+    case "doctor":
+      return { command: "doctor", config, stateDir: parsePathFlag(values, "state-dir"), json: values.json === true };
     case "version":
       return { command: "version", config, json: values.json === true };
+    case "inventory":
+      return { command: "inventory", config };
+    case "install-service":
+      return {
+        command: "install-service",
+        config,
+        serviceConfig: parsePathFlag(values, "service-config"),
+        unitDir: parsePathFlag(values, "unit-dir"),
+        enable: values["no-enable"] !== true,
+        dryRun: values["dry-run"] === true,
+      };
+    case "uninstall-service":
+      return {
+        command: "uninstall-service",
+        config,
+        serviceConfig: parsePathFlag(values, "service-config"),
+        unitDir: parsePathFlag(values, "unit-dir"),
+        purge: values.purge === true,
+        dryRun: values["dry-run"] === true,
+      };
   }
 }

@@ -69,7 +69,6 @@ describe("mapInventory on this VM's recorded systeminformation output", () => {
     ]);
     assert.equal(inv.memory.totalBytes, 25_276_510_208);
     assert.deepEqual(inv.disks, []);
-    const fromSi = { driver: null, busId: null, source: "systeminformation" };
     assert.deepEqual(inv.gpus, []);
     // Loopback is left out; a link speed of -1 is unknown.
     assert.deepEqual(inv.network, [

@@ -1,8 +1,13 @@
+import { createRequire } from "node:module";
 import { hostname as osHostname } from "node:os";
+import { join } from "node:path";
 import { type InventoryInput, LIMITS } from "@labfleet/protocol";
 import type { Systeminformation } from "systeminformation";
 import type { Logger } from "../logger.ts";
 import { filterInferenceFlags } from "./cpu-flags.ts";
+import { detectRuntimes, readDrmInventory, readNpus, readNvidiaInventory } from "./hardware.ts";
+import { type DirectHardware, mapBattery, mapMemoryLayout, mergeGpus } from "./inventory-merge.ts";
+import { findNvidiaSmi } from "./nvidia-smi.ts";
 
 /** What systeminformation returned, call by call; null where a call failed or timed out. Recorded as-is in fixtures. */
 export interface RawSystemInfo {
@@ -14,6 +19,11 @@ export interface RawSystemInfo {
   graphics: Systeminformation.GraphicsData | null;
   osInfo: Systeminformation.OsData | null;
   networkInterfaces: Systeminformation.NetworkInterfacesData[] | null;
+  // Added later; optional so that recordings made before them still load.
+  memLayout?: Systeminformation.MemLayoutData[] | null;
+  battery?: Systeminformation.BatteryData | null;
+  /** Read from /sys and nvidia-smi by the agent itself. */
+  direct?: DirectHardware | null;
 }
 
 export interface InventoryMeta {
@@ -71,22 +81,20 @@ export function mapInventory(raw: RawSystemInfo, meta: InventoryMeta): Inventory
       // cpuFlags is the dedicated call; cpu().flags carries the same string on Linux.
       flags: filterInferenceFlags(raw.cpuFlags ?? raw.cpu?.flags ?? "", arch),
     },
-    memory: { totalBytes: bytes(raw.mem?.total) ?? Math.max(0, Math.round(meta.totalMemBytes)) },
+    memory: {
+      totalBytes: bytes(raw.mem?.total) ?? Math.max(0, Math.round(meta.totalMemBytes)),
+      // 0 is a real answer here: no swap configured.
+      swapTotalBytes:
+        typeof raw.mem?.swaptotal === "number" && raw.mem.swaptotal >= 0 ? Math.round(raw.mem.swaptotal) : null,
+      ...mapMemoryLayout(raw.memLayout),
+    },
     disks: (raw.diskLayout ?? []).slice(0, 64).map((d) => ({
       device: text(d.device),
       name: text(d.name),
       type: text(d.type),
       sizeBytes: bytes(d.size),
     })),
-    gpus: (raw.graphics?.controllers ?? []).slice(0, 16).map((g) => ({
-      vendor: text(g.vendor),
-      model: text(g.model),
-      // systeminformation reports VRAM in MiB.
-      vramBytes: typeof g.vram === "number" && g.vram > 0 ? bytes(g.vram * 1024 * 1024) : null,
-      driver: null,
-      busId: text(g.busAddress),
-      source: "systeminformation" as const,
-    })),
+    gpus: mergeGpus(raw.direct, raw.graphics?.controllers ?? []),
     network: (raw.networkInterfaces ?? [])
       .filter((n) => !n.internal)
       .slice(0, 64)
@@ -99,6 +107,9 @@ export function mapInventory(raw: RawSystemInfo, meta: InventoryMeta): Inventory
         speedMbps: typeof n.speed === "number" && n.speed > 0 && n.speed <= 1e7 ? n.speed : null,
         virtual: n.virtual,
       })),
+    npus: raw.direct ? raw.direct.npus : null,
+    battery: mapBattery(raw.battery),
+    runtimes: raw.direct?.runtimes ?? [],
     agent: { version: meta.agentVersion, nodeVersion: meta.nodeVersion },
     simulated: false,
   };
@@ -139,6 +150,8 @@ export type SystemInfoSource = {
   graphics(): Promise<Systeminformation.GraphicsData>;
   osInfo(): Promise<Systeminformation.OsData>;
   networkInterfaces(): Promise<Systeminformation.NetworkInterfacesData[]>;
+  memLayout?(): Promise<Systeminformation.MemLayoutData[]>;
+  battery?(): Promise<Systeminformation.BatteryData>;
 };
 
 async function loadSystemInformation(): Promise<SystemInfoSource> {
@@ -153,27 +166,73 @@ async function loadSystemInformation(): Promise<SystemInfoSource> {
     graphics: () => si.graphics(),
     osInfo: () => si.osInfo(),
     networkInterfaces: () => si.networkInterfaces(),
+    memLayout: () => si.memLayout(),
+    battery: () => si.battery(),
   };
 }
 
 /** Runs every call in parallel; one that fails or hangs leaves only its part unknown. */
 export async function collectRawSystemInfo(
   log: Logger,
-  options: { timeoutMs?: number; source?: SystemInfoSource } = {},
+  options: { timeoutMs?: number; source?: SystemInfoSource } & DirectOptions = {},
 ): Promise<RawSystemInfo> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const si = options.source ?? (await loadSystemInformation());
-  const [system, cpu, cpuFlags, mem, diskLayout, graphics, osInfo, networkInterfaces] = await Promise.all([
-    settle("system", () => si.system(), timeoutMs, log),
-    settle("cpu", () => si.cpu(), timeoutMs, log),
-    settle("cpuFlags", () => si.cpuFlags(), timeoutMs, log),
-    settle("mem", () => si.mem(), timeoutMs, log),
-    settle("diskLayout", () => si.diskLayout(), timeoutMs, log),
-    settle("graphics", () => si.graphics(), timeoutMs, log),
-    settle("osInfo", () => si.osInfo(), timeoutMs, log),
-    settle("networkInterfaces", () => si.networkInterfaces(), timeoutMs, log),
+  const none = async () => null;
+  const [system, cpu, cpuFlags, mem, diskLayout, graphics, osInfo, networkInterfaces, memLayout, battery, direct] =
+    await Promise.all([
+      settle("system", () => si.system(), timeoutMs, log),
+      settle("cpu", () => si.cpu(), timeoutMs, log),
+      settle("cpuFlags", () => si.cpuFlags(), timeoutMs, log),
+      settle("mem", () => si.mem(), timeoutMs, log),
+      settle("diskLayout", () => si.diskLayout(), timeoutMs, log),
+      settle("graphics", () => si.graphics(), timeoutMs, log),
+      settle("osInfo", () => si.osInfo(), timeoutMs, log),
+      settle("networkInterfaces", () => si.networkInterfaces(), timeoutMs, log),
+      settle("memLayout", si.memLayout ? () => si.memLayout?.() ?? none() : none, timeoutMs, log),
+      settle("battery", si.battery ? () => si.battery?.() ?? none() : none, timeoutMs, log),
+      settle("direct", () => collectDirectHardware(options), timeoutMs, log),
+    ]);
+  return {
+    system,
+    cpu,
+    cpuFlags,
+    mem,
+    diskLayout,
+    graphics,
+    osInfo,
+    networkInterfaces,
+    memLayout,
+    battery,
+    direct,
+  };
+}
+
+export interface DirectOptions {
+  /** Filesystem root for /sys and /dev: "/" on a real machine, a recorded tree in tests. */
+  root?: string;
+  /** nvidia-smi binary; default: looked up on PATH; null: none. */
+  nvidiaSmi?: string | null;
+  /** node_modules folders where inference runtimes may be installed; default: those Node would search from the agent. */
+  runtimeDirs?: string[];
+}
+
+function defaultRuntimeDirs(): string[] {
+  const fromAgent = createRequire(import.meta.url).resolve.paths("onnxruntime-node") ?? [];
+  return [...new Set([...fromAgent, join(process.cwd(), "node_modules")])];
+}
+
+/** GPUs and NPUs from /sys, NVIDIA GPUs from nvidia-smi, and installed runtimes: read by the agent itself. */
+export async function collectDirectHardware(o: DirectOptions = {}): Promise<DirectHardware> {
+  const root = o.root ?? "/";
+  const smi = o.nvidiaSmi === undefined ? findNvidiaSmi() : o.nvidiaSmi;
+  const [drm, nvidia, npus, runtimes] = await Promise.all([
+    readDrmInventory(root),
+    readNvidiaInventory(smi),
+    readNpus(root),
+    detectRuntimes(o.runtimeDirs ?? defaultRuntimeDirs()),
   ]);
-  return { system, cpu, cpuFlags, mem, diskLayout, graphics, osInfo, networkInterfaces };
+  return { drm, nvidia, npus, runtimes };
 }
 
 export function defaultInventoryMeta(agentVersion: string, totalMemBytes: number): InventoryMeta {
@@ -186,3 +245,5 @@ export function defaultInventoryMeta(agentVersion: string, totalMemBytes: number
     totalMemBytes,
   };
 }
+
+export { inventoryHash } from "./inventory-hash.ts";

@@ -3,7 +3,16 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fixtureRoot } from "../testing/fixtures.ts";
-import { busyPct, parseMeminfo, parseProcStat, readLoadAvg1, readMeminfo, readProcStat, readUptimeS } from "./proc.ts";
+import {
+  busyPct,
+  parseMeminfo,
+  parseProcStat,
+  readLoadAvg,
+  readLoadAvg1,
+  readMeminfo,
+  readProcStat,
+  readUptimeS,
+} from "./proc.ts";
 
 describe("/proc/stat", () => {
   test("vm (recorded): aggregate and per-core counters", async () => {
@@ -58,6 +67,9 @@ describe("/proc/meminfo", () => {
       totalBytes: 25_276_510_208, // 24684092 kB
       availableBytes: 24_523_169_792, // 23948408 kB
       usedBytes: 753_340_416,
+      // The VM has no swap: a real 0, not unknown.
+      swapTotalBytes: 0,
+      swapUsedBytes: 0,
     });
   });
 
@@ -66,17 +78,28 @@ describe("/proc/meminfo", () => {
       totalBytes: 16_694_706_176,
       availableBytes: 12_641_974_272,
       usedBytes: 4_052_731_904,
+      swapTotalBytes: 2_147_479_552, // 2097148 kB, all free
+      swapUsedBytes: 0,
     });
     assert.deepEqual(await readMeminfo(fixtureRoot("laptop")), {
       totalBytes: 8_181_858_304,
       availableBytes: 2_718_023_680,
       usedBytes: 5_463_834_624,
+      swapTotalBytes: 8_589_930_496, // 8388604 kB
+      swapUsedBytes: 1_421_930_496, // (8388604 - 7000000) kB
     });
   });
 
   test("kernels without MemAvailable: free + buffers + cached", () => {
     const m = parseMeminfo("MemTotal:  1000 kB\nMemFree:  100 kB\nBuffers:  50 kB\nCached:  250 kB\n");
-    assert.deepEqual(m, { totalBytes: 1_024_000, availableBytes: 409_600, usedBytes: 614_400 });
+    // Without SwapTotal the kernel said nothing about swap: unknown, not 0.
+    assert.deepEqual(m, {
+      totalBytes: 1_024_000,
+      availableBytes: 409_600,
+      usedBytes: 614_400,
+      swapTotalBytes: null,
+      swapUsedBytes: null,
+    });
   });
 
   test("no MemTotal is an error", () => {
@@ -94,7 +117,14 @@ describe("/proc/loadavg and /proc/uptime", () => {
     assert.equal(await readUptimeS(fixtureRoot("laptop")), 3600);
   });
 
+  test("all three load averages", async () => {
+    assert.deepEqual(await readLoadAvg(fixtureRoot("vm")), [0.09, 0.18, 0.14]);
+    assert.deepEqual(await readLoadAvg(fixtureRoot("desktop")), [1.52, 1.21, 0.98]);
+    assert.deepEqual(await readLoadAvg(fixtureRoot("laptop")), [0.35, 0.42, 0.5]);
+  });
+
   test("missing files are null, not 0", async () => {
+    assert.deepEqual(await readLoadAvg("/nonexistent-root"), [null, null, null]);
     assert.equal(await readLoadAvg1("/nonexistent-root"), null);
     assert.equal(await readUptimeS("/nonexistent-root"), null);
   });

@@ -65,6 +65,9 @@ export interface MemInfo {
   totalBytes: number;
   availableBytes: number;
   usedBytes: number;
+  /** Null only when the kernel does not report swap at all (SwapTotal missing); 0 when there is none. */
+  swapTotalBytes: number | null;
+  swapUsedBytes: number | null;
 }
 
 export function parseMeminfo(text: string): MemInfo {
@@ -80,7 +83,12 @@ export function parseMeminfo(text: string): MemInfo {
     kb.get("MemAvailable") ?? (kb.get("MemFree") ?? 0) + (kb.get("Buffers") ?? 0) + (kb.get("Cached") ?? 0);
   const totalBytes = total * 1024;
   const availableBytes = Math.min(available * 1024, totalBytes);
-  return { totalBytes, availableBytes, usedBytes: totalBytes - availableBytes };
+  const swapTotal = kb.get("SwapTotal");
+  const swapFree = kb.get("SwapFree");
+  const swapTotalBytes = swapTotal === undefined ? null : swapTotal * 1024;
+  const swapUsedBytes =
+    swapTotalBytes === null || swapFree === undefined ? null : Math.max(0, swapTotalBytes - swapFree * 1024);
+  return { totalBytes, availableBytes, usedBytes: totalBytes - availableBytes, swapTotalBytes, swapUsedBytes };
 }
 
 export async function readMeminfo(root = "/"): Promise<MemInfo> {
@@ -106,4 +114,19 @@ export function readLoadAvg1(root = "/"): Promise<number | null> {
 /** Seconds since boot. */
 export function readUptimeS(root = "/"): Promise<number | null> {
   return readFirstNumber(join(root, "proc/uptime"));
+}
+
+/** Load averages over 1, 5 and 15 minutes; nulls when /proc/loadavg is missing or malformed. */
+export async function readLoadAvg(root = "/"): Promise<[number | null, number | null, number | null]> {
+  let parts: string[] = [];
+  try {
+    parts = (await readFile(join(root, "proc/loadavg"), "utf8")).trim().split(/\s+/);
+  } catch {
+    return [null, null, null];
+  }
+  const at = (i: number) => {
+    const n = Number(parts[i]);
+    return parts[i] !== undefined && parts[i] !== "" && Number.isFinite(n) && n >= 0 ? n : null;
+  };
+  return [at(0), at(1), at(2)];
 }

@@ -1,18 +1,39 @@
 import { totalmem } from "node:os";
 import { PROTOCOL_VERSION } from "@labfleet/protocol";
+import { DEFAULT_BUFFER_MAX_BYTES, DiskBuffer } from "../buffer/disk-buffer.ts";
 import { collectRawSystemInfo, defaultInventoryMeta, mapInventory } from "../collectors/inventory.ts";
+import { collectInventoryInChild } from "../collectors/inventory-child.ts";
 import { createSampler } from "../collectors/sampler.ts";
 import { isConfigExposed, readConfigFile } from "../config/config-file.ts";
-import { stateFilePath } from "../config/paths.ts";
-import type { ExitCode } from "../exit-codes.ts";
+import { AgentError, errnoCode } from "../errors.ts";
+import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { createLogger } from "../logger.ts";
-import { StateFileWriter } from "../state-file.ts";
+import { resolveStatePaths, StateFileWriter } from "../state-file.ts";
 import { AgentConnection } from "../transport/agent-connection.ts";
 import { AGENT_VERSION } from "../version.ts";
 
 export interface RunOptions {
   configPath: string;
   logLevel: string;
+  /** `--state-dir`, else `$LABFLEET_AGENT_STATE_DIR`; absent: beside the config. */
+  stateDir?: string | undefined;
+  envStateDir?: string | undefined;
+}
+
+/** How often the health file is refreshed while running (buffer size and last send change between states). */
+const HEALTH_EVERY_MS = 5_000;
+
+function openBuffer(dir: string, maxBytes: number, log: ReturnType<typeof createLogger>): DiskBuffer {
+  try {
+    return DiskBuffer.open({ dir, maxBytes, log });
+  } catch (e) {
+    // Not retryable by waiting: a directory we may not write is a setup problem for the person installing.
+    throw new AgentError(
+      "BUFFER_UNAVAILABLE",
+      EXIT.CONFIG_INVALID,
+      `Cannot open the offline buffer in ${dir} (${errnoCode(e) ?? String(e)}). Make it writable by this user, or pass --state-dir.`,
+    );
+  }
 }
 
 /** Runs until SIGINT/SIGTERM (exit 0) or a final refusal by the server (exit 5 or 6). */
@@ -26,7 +47,9 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
     );
   }
   const sampler = createSampler();
-  const stateWriter = new StateFileWriter(stateFilePath(o.configPath), log);
+  const paths = resolveStatePaths(o.configPath, o.stateDir, o.envStateDir);
+  const buffer = openBuffer(paths.bufferDir, config.bufferMaxBytes ?? DEFAULT_BUFFER_MAX_BYTES, log);
+  const stateWriter = new StateFileWriter(paths.stateFile, log);
   const connection = new AgentConnection({
     serverUrl: config.serverUrl,
     handshake: {
@@ -37,8 +60,14 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
     },
     log,
     sampler,
-    collectInventory: async () =>
-      mapInventory(await collectRawSystemInfo(log), defaultInventoryMeta(AGENT_VERSION, totalmem())),
+    buffer,
+    bufferMaxBytes: config.bufferMaxBytes,
+    // In a child process, so the long-lived agent never loads the hardware probes; in-process only as a fallback.
+    collectInventory: () =>
+      collectInventoryInChild().catch(async (err: unknown) => {
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, "inventory child failed; collecting here");
+        return mapInventory(await collectRawSystemInfo(log), defaultInventoryMeta(AGENT_VERSION, totalmem()));
+      }),
     onState: (state) => void stateWriter.write(state),
   });
 
@@ -56,10 +85,23 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
       server: config.serverUrl,
       configPath: o.configPath,
       sampler: sampler.kind,
+      bufferDir: paths.bufferDir,
+      buffered: buffer.stats().records,
     },
     "agent starting",
   );
+  connection.reportEvent("agent.started", {
+    agentVersion: AGENT_VERSION,
+    protocolVersion: PROTOCOL_VERSION,
+    bufferedRecords: buffer.stats().records,
+  });
+  const health = setInterval(() => {
+    buffer.syncIfDirty();
+    connection.publishHealth();
+  }, HEALTH_EVERY_MS);
   const code = await connection.run();
+  clearInterval(health);
+  buffer.close();
   await stateWriter.flush();
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);

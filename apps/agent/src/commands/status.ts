@@ -1,7 +1,6 @@
 import { readConfigFile } from "../config/config-file.ts";
-import { stateFilePath } from "../config/paths.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
-import { type AgentStateFile, isPidAlive, readStateFile } from "../state-file.ts";
+import { type AgentStateFile, isPidAlive, readStateFile, resolveStatePaths } from "../state-file.ts";
 
 export interface StatusReport {
   configPath: string;
@@ -15,9 +14,12 @@ export interface StatusReport {
   state: AgentStateFile | null;
 }
 
-export async function collectStatus(configPath: string): Promise<StatusReport> {
+export async function collectStatus(
+  configPath: string,
+  dirs: { stateDir?: string | undefined; envStateDir?: string | undefined } = {},
+): Promise<StatusReport> {
   const config = await readConfigFile(configPath);
-  const path = stateFilePath(configPath);
+  const path = resolveStatePaths(configPath, dirs.stateDir, dirs.envStateDir).stateFile;
   const state = await readStateFile(path);
   return {
     configPath,
@@ -29,6 +31,8 @@ export async function collectStatus(configPath: string): Promise<StatusReport> {
     state,
   };
 }
+
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(n < 10 * 1024 * 1024 ? 2 : 0)} MiB`;
 
 function when(ms: number, now: number): string {
   const s = Math.max(0, Math.round((now - ms) / 1000));
@@ -47,6 +51,14 @@ export function formatStatus(r: StatusReport, now = Date.now()): string[] {
   } else {
     lines.push(`State:      not running (last recorded: ${s.state} since ${when(s.since, now)}, pid ${s.pid})`);
   }
+  if (s?.buffer) {
+    const b = s.buffer;
+    lines.push(
+      `Buffer:     ${mib(b.bytes)} of ${mib(b.maxBytes)}, ${b.records} records waiting (${b.telemetry} telemetry, ${b.events} events) in ${b.dir}`,
+    );
+    if (b.droppedSamples > 0) lines.push(`Dropped:    ${b.droppedSamples} telemetry samples (buffer full)`);
+  }
+  if (s) lines.push(`Last send:  ${s.lastSendAt ? when(s.lastSendAt, now) : "none since the agent started"}`);
   if (s?.lastError)
     lines.push(`Last error: ${s.lastError.code}: ${s.lastError.message} at ${when(s.lastError.at, now)}`);
   return lines;
@@ -54,10 +66,12 @@ export function formatStatus(r: StatusReport, now = Date.now()): string[] {
 
 export async function statusCommand(o: {
   configPath: string;
+  stateDir?: string | undefined;
+  envStateDir?: string | undefined;
   json: boolean;
   out: (line: string) => void;
 }): Promise<ExitCode> {
-  const report = await collectStatus(o.configPath);
+  const report = await collectStatus(o.configPath, o);
   if (o.json) o.out(JSON.stringify(report, null, 2));
   else for (const line of formatStatus(report)) o.out(line);
   return EXIT.OK;

@@ -13,6 +13,13 @@ export const agentConfigFileSchema = z.object({
   deviceId: z.string().min(1).max(64),
   deviceSecret: z.string().min(1).max(256),
   name: z.string().max(256),
+  /** Cap of the offline buffer in bytes (default 64 MiB); the server's `bufferMaxBytes` overrides it. */
+  bufferMaxBytes: z
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .max(16 * 1024 ** 3)
+    .optional(),
 });
 export type AgentConfigFile = Readonly<z.infer<typeof agentConfigFileSchema>>;
 

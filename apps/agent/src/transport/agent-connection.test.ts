@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, test } from "node:test";
 import {
@@ -9,14 +11,17 @@ import {
   AGENT_NAMESPACE,
   type AgentToServerEvents,
   agentHandshakeSchema,
+  type EventsReportInput,
   inventorySchema,
   PROTOCOL_VERSION,
   type ServerToAgentEvents,
   type TelemetryReportInput,
   type TelemetrySampleInput,
   telemetryReportSchema,
+  telemetrySampleSchema,
 } from "@labfleet/protocol";
 import { Server, type Socket as ServerSocket } from "socket.io";
+import { DiskBuffer } from "../buffer/disk-buffer.ts";
 import { type InventoryMeta, mapInventory, type RawSystemInfo } from "../collectors/inventory.ts";
 import type { Sampler } from "../collectors/sampler.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -37,6 +42,7 @@ interface TestServer {
   io: Server<AgentToServerEvents, ServerToAgentEvents>;
   inventories: unknown[];
   reports: Array<{ at: number; report: TelemetryReportInput }>;
+  events: EventsReportInput[];
   sockets: AgentServerSocket[];
   close(): Promise<void>;
 }
@@ -45,6 +51,7 @@ interface ServerBehaviour {
   /** A coded refusal by the namespace middleware, as the real server does it. */
   refuse?: { code: string; message: string };
   telemetryIntervalMs?: number;
+  maxBatch?: number;
   telemetryAck?: (n: number) => Ack<{ stored: number }>;
   port?: number;
 }
@@ -59,6 +66,7 @@ async function startServer(b: ServerBehaviour = {}): Promise<TestServer> {
   const io = new Server<AgentToServerEvents, ServerToAgentEvents>(http, { transports: ["websocket"] });
   const inventories: unknown[] = [];
   const reports: TestServer["reports"] = [];
+  const events: EventsReportInput[] = [];
   const sockets: AgentServerSocket[] = [];
   const ns = io.of(AGENT_NAMESPACE);
   ns.use((socket, next) => {
@@ -79,7 +87,14 @@ async function startServer(b: ServerBehaviour = {}): Promise<TestServer> {
   });
   ns.on("connection", (socket) => {
     sockets.push(socket);
-    socket.emit("config:updated", { telemetryIntervalMs: b.telemetryIntervalMs ?? 250 });
+    socket.emit("config:updated", {
+      telemetryIntervalMs: b.telemetryIntervalMs ?? 250,
+      ...(b.maxBatch ? { maxBatch: b.maxBatch } : {}),
+    });
+    socket.on("events:report", (payload, ack) => {
+      events.push(payload);
+      ack({ ok: true, data: { stored: payload.events.length } });
+    });
     socket.on("inventory:report", (payload, ack) => {
       inventories.push(payload);
       ack({ ok: true, data: { changed: true } });
@@ -97,6 +112,7 @@ async function startServer(b: ServerBehaviour = {}): Promise<TestServer> {
     io,
     inventories,
     reports,
+    events,
     sockets,
     close: () => new Promise<void>((resolve) => io.close(() => resolve())),
   };
@@ -149,7 +165,10 @@ async function recordedInventory() {
 function startAgent(serverUrl: string, overrides: Partial<AgentConnectionOptions> = {}) {
   const captured = captureLogger("debug");
   const states: AgentStateFile[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "labfleet-conn-"));
+  const buffer = DiskBuffer.open({ dir, log: captured.log });
   const agent = new AgentConnection({
+    buffer,
     serverUrl,
     handshake: HANDSHAKE,
     log: captured.log,
@@ -164,8 +183,10 @@ function startAgent(serverUrl: string, overrides: Partial<AgentConnectionOptions
   const done = agent.run();
   cleanups.push(async () => {
     await agent.stop();
+    buffer.close();
+    rmSync(dir, { recursive: true, force: true });
   });
-  return { agent, done, states, ...captured };
+  return { agent, done, states, buffer, ...captured };
 }
 
 describe("AgentConnection against a real socket.io server", () => {
@@ -214,18 +235,34 @@ describe("AgentConnection against a real socket.io server", () => {
     assert.equal(agent.telemetryIntervalMs, 250);
   });
 
-  test("a refused telemetry ack is logged with its code and the agent carries on", async () => {
+  test("a final refusal (PAYLOAD_TOO_LARGE) is logged with its code, dropped, and the agent carries on", async () => {
     const server = await startServer({
       telemetryAck: (n) =>
         n === 1
           ? { ok: false, error: { code: "PAYLOAD_TOO_LARGE", message: "too big" } }
           : { ok: true, data: { stored: 1 } },
     });
-    const { agent, lines } = startAgent(server.url);
-    await waitFor("a report after the refused one", () => server.reports.length >= 2);
-    const refused = lines.find((l) => l.msg === "the server refused a telemetry report");
+    const { agent, lines, buffer } = startAgent(server.url);
+    await waitFor("two reports after the refused one", () => server.reports.length >= 3);
+    const refused = lines.find((l) => l.msg === "the server refused records that a resend cannot fix; dropped them");
     assert.equal(refused?.code, "PAYLOAD_TOO_LARGE");
     assert.equal(agent.currentState, "online");
+    const first = server.reports[0]?.report.samples[0]?.ts;
+    const resent = server.reports.slice(1).filter((r) => r.report.samples.some((x) => x.ts === first));
+    assert.equal(resent.length, 0, "a refused record is not sent again");
+    await waitFor("the buffer to empty", () => buffer.stats().telemetry === 0);
+  });
+
+  test("a transient refusal (INTERNAL) keeps the sample in the buffer and it is sent again", async () => {
+    const server = await startServer({
+      telemetryAck: (n) =>
+        n === 1 ? { ok: false, error: { code: "INTERNAL", message: "db busy" } } : { ok: true, data: { stored: 1 } },
+    });
+    startAgent(server.url);
+    await waitFor("the refused sample sent again", () => {
+      const first = server.reports[0]?.report.samples[0]?.ts;
+      return server.reports.slice(1).some((r) => r.report.samples.some((x) => x.ts === first));
+    });
   });
 
   test("a sampler that throws, or a sample that fails the schema, is logged and not sent", async () => {
@@ -329,5 +366,65 @@ describe("AgentConnection against a real socket.io server", () => {
     const seq = states.map((s) => s.state);
     assert.deepEqual(seq.slice(0, 5), ["connecting", "online", "backing_off", "connecting", "online"]);
     assert.equal(states[2]?.lastError?.code, "DISCONNECTED");
+  });
+
+  test("a backlog is replayed oldest first in batches of the server's maxBatch, events once, while live samples flow", async () => {
+    const server = await startServer({ telemetryIntervalMs: 250, maxBatch: 5 });
+    const captured = captureLogger("debug");
+    const dir = mkdtempSync(join(tmpdir(), "labfleet-conn-"));
+    const buffer = DiskBuffer.open({ dir, log: captured.log });
+    cleanups.push(async () => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    for (let n = 1; n <= 23; n++) buffer.appendTelemetry(telemetrySampleSchema.parse(sampleAt(-100 + n)));
+    buffer.appendEvent({ key: "backlog-event-1", ts: 1_764_000_000_000, kind: "agent.started", data: {} });
+    buffer.close();
+
+    const reopened = DiskBuffer.open({ dir, log: captured.log });
+    const { agent } = startAgent(server.url, { buffer: reopened });
+    agent.reportEvent("collector.failed", { collector: "test" });
+    const replayed = () =>
+      server.reports.flatMap((r) => r.report.samples).filter((x) => (x.uptimeS ?? 0) < 100 && (x.uptimeS ?? 0) > 0);
+    await waitFor("the whole backlog", () => replayed().length >= 23);
+    await waitFor("a live sample", () =>
+      server.reports.some((r) => r.report.samples.some((x) => (x.uptimeS ?? 0) > 100)),
+    );
+    assert.ok(
+      server.reports.every((r) => r.report.samples.length <= 5),
+      "no batch over maxBatch",
+    );
+    assert.deepEqual(
+      replayed().map((x) => x.uptimeS),
+      Array.from({ length: 23 }, (_, i) => i + 1),
+      "oldest first, each once",
+    );
+    await waitFor("both events", () => server.events.flatMap((e) => e.events).length >= 2);
+    const keys = server.events.flatMap((e) => e.events.map((x) => x.key));
+    assert.equal(new Set(keys).size, keys.length, "each event sent once");
+    assert.ok(keys.includes("backlog-event-1"));
+    await waitFor("the buffer to drain", () => reopened.stats().events === 0 && reopened.stats().telemetry <= 1);
+    await agent.stop();
+    reopened.close();
+  });
+
+  test("while the server is down, samples become 10 s roll-ups in the buffer; the health record shows them", async () => {
+    const port = await closedPort();
+    const { agent, buffer, states } = startAgent(`http://127.0.0.1:${port}`, {
+      sampler: fakeSampler((n) => ({ ...sampleAt(n), ts: 1_764_000_000_000 + n * 1000 })),
+      defaultTelemetryIntervalMs: 250,
+    });
+    // 25 samples 1 s apart (by their timestamps) span three 10 s windows: two complete ones are in the buffer.
+    await waitFor("two roll-ups", () => buffer.stats().telemetry >= 2, 15_000);
+    const rolled = buffer.peekTelemetry(10).map((r) => r.value);
+    assert.ok(rolled.every((s) => (s.aggregatedCount ?? 0) >= 1));
+    assert.ok(
+      rolled.some((s) => (s.aggregatedCount ?? 0) > 1),
+      "several samples per roll-up",
+    );
+    agent.publishHealth();
+    const last = states.at(-1);
+    assert.equal(last?.state, "backing_off");
+    assert.ok((last?.buffer?.telemetry ?? 0) >= 2);
+    assert.equal(last?.lastSendAt, null);
   });
 });

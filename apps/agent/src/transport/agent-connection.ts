@@ -1,22 +1,29 @@
 import {
   AGENT_NAMESPACE,
+  type AgentEvent,
+  type AgentEventKind,
   type AgentHandshake,
   agentConfigSchema,
   deviceRevokedSchema,
   type InventoryInput,
 } from "@labfleet/protocol";
 import { io } from "socket.io-client";
+import type { DiskBuffer } from "../buffer/disk-buffer.ts";
 import type { Sampler } from "../collectors/sampler.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentStateFile } from "../state-file.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { classifyConnectError } from "./connect-error.ts";
-import { type AgentSocket, reportInventory, reportTelemetry, takeValidSample } from "./reports.ts";
+import { InventorySync } from "./inventory-sync.ts";
+import { Outbox } from "./outbox.ts";
+import { type AgentSocket, takeValidSample } from "./reports.ts";
 import { type ConnectionEvent, type ConnectionState, nextState } from "./state-machine.ts";
 import { TelemetryLoop } from "./telemetry-loop.ts";
 
 export const DEFAULT_TELEMETRY_INTERVAL_MS = 10_000;
+/** How long a new connection waits for the server's first config before replaying with its own defaults. */
+const FIRST_CONFIG_WAIT_MS = 2_000;
 
 export interface AgentConnectionOptions {
   serverUrl: string;
@@ -24,6 +31,10 @@ export interface AgentConnectionOptions {
   log: Logger;
   sampler: Sampler;
   collectInventory: () => Promise<InventoryInput>;
+  /** The offline buffer every report goes through. */
+  buffer: DiskBuffer;
+  /** The agent's own buffer cap; the server's `bufferMaxBytes` overrides it while it says so. */
+  bufferMaxBytes?: number;
   /** Called on every state change with the health record to persist. */
   onState?: (state: AgentStateFile) => void;
   random?: () => number;
@@ -56,7 +67,14 @@ export class AgentConnection {
   private finishing = false;
   private resolveDone: (code: ExitCode) => void = () => {};
   private readonly done: Promise<ExitCode>;
-  private readonly o: Required<Omit<AgentConnectionOptions, "onState">> & Pick<AgentConnectionOptions, "onState">;
+  private readonly outbox: Outbox;
+  private lastThrottling: boolean | null = null;
+  private readonly inventory: InventorySync;
+  /** True from connect until the first config of that connection arrives. */
+  private inventoryPending = false;
+  private firstConfigTimer: NodeJS.Timeout | undefined;
+  private readonly o: Required<Omit<AgentConnectionOptions, "onState" | "bufferMaxBytes">> &
+    Pick<AgentConnectionOptions, "onState" | "bufferMaxBytes">;
 
   constructor(options: AgentConnectionOptions) {
     this.o = {
@@ -70,12 +88,24 @@ export class AgentConnection {
       ...options,
     };
     this.since = this.o.now();
+    this.outbox = new Outbox({
+      buffer: this.o.buffer,
+      log: this.o.log,
+      ackTimeoutMs: this.o.ackTimeoutMs,
+      now: this.o.now,
+    });
     this.telemetry = new TelemetryLoop(
       this.o.defaultTelemetryIntervalMs,
       () => this.sendTelemetry(),
       this.o.log,
       this.o.now,
     );
+    this.inventory = new InventorySync({
+      collect: this.o.collectInventory,
+      log: this.o.log,
+      ackTimeoutMs: this.o.ackTimeoutMs,
+    });
+    this.inventory.start(() => (this.state === "online" ? this.socket : null));
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -89,10 +119,33 @@ export class AgentConnection {
     return this.telemetry.intervalMs;
   }
 
-  /** Starts connecting. Resolves with the exit code once the agent has stopped for good. */
+  /** Starts sampling and connecting. Resolves with the exit code once the agent has stopped for good. */
   run(): Promise<ExitCode> {
-    if (this.go("start")) this.connect();
+    if (this.go("start")) {
+      // Sampling runs whatever the connection does: offline samples go to the buffer as roll-ups.
+      this.telemetry.start();
+      this.connect();
+    }
     return this.done;
+  }
+
+  /** Queues an agent event; it is buffered on disk at once and sent when the server is there. */
+  reportEvent(kind: AgentEventKind, data: AgentEvent["data"] = {}): void {
+    this.outbox.addEvent(kind, data);
+  }
+
+  /** What the health file records besides the connection state. */
+  health(): Pick<AgentStateFile, "buffer" | "lastSendAt"> {
+    const b = this.o.buffer.stats();
+    return {
+      buffer: { ...b, maxBytes: this.o.buffer.maxSizeBytes, dir: this.o.buffer.dir },
+      lastSendAt: this.outbox.lastSuccessfulSendAt,
+    };
+  }
+
+  /** Writes the health file now (the runner calls this periodically: buffer sizes change between states). */
+  publishHealth(): void {
+    this.o.onState?.(this.stateRecord());
   }
 
   /** Graceful stop (SIGINT/SIGTERM): close the socket, record `offline`, resolve with 0. */
@@ -111,17 +164,22 @@ export class AgentConnection {
     this.state = to;
     this.since = this.o.now();
     if (to !== "backing_off") this.nextRetryAt = null;
-    this.o.onState?.({
-      state: to,
+    this.publishHealth();
+    return true;
+  }
+
+  private stateRecord(): AgentStateFile {
+    return {
+      state: this.state,
       since: this.since,
       server: this.o.serverUrl,
       deviceId: this.o.handshake.deviceId,
       lastError: this.lastError,
       nextRetryAt: this.nextRetryAt,
       pid: process.pid,
-      updatedAt: this.since,
-    });
-    return true;
+      updatedAt: this.o.now(),
+      ...this.health(),
+    };
   }
 
   private connect(): void {
@@ -135,7 +193,7 @@ export class AgentConnection {
     });
     this.socket = socket;
     socket.on("connect", () => {
-      if (socket === this.socket) void this.onConnect(socket);
+      if (socket === this.socket) void this.onConnect();
     });
     socket.on("connect_error", (err) => {
       if (socket === this.socket) this.onConnectError(err);
@@ -155,20 +213,18 @@ export class AgentConnection {
     });
   }
 
-  private async onConnect(socket: AgentSocket): Promise<void> {
+  private async onConnect(): Promise<void> {
     if (!this.go("connected")) return;
     this.onlineSince = this.o.now();
     // Until the server says otherwise (it does right after connect): it is the authority on the rate.
     this.telemetry.setIntervalMs(this.o.defaultTelemetryIntervalMs);
     this.o.log.info({ server: this.o.serverUrl }, "connected");
-    let inventory: InventoryInput | null = null;
-    try {
-      inventory = await this.o.collectInventory();
-    } catch (e) {
-      this.o.log.error({ err: e instanceof Error ? e.message : String(e) }, "cannot collect the inventory");
-    }
-    if (socket !== this.socket || this.state !== "online") return;
-    if (inventory) reportInventory(socket, inventory, { log: this.o.log, ackTimeoutMs: this.o.ackTimeoutMs });
+    // Replay and the inventory wait for the server's first config (sent right after connect): it sets the batch
+    // size and says which inventory the server already holds. A server that sends none is not waited for long.
+    this.inventoryPending = true;
+    clearTimeout(this.firstConfigTimer);
+    this.firstConfigTimer = setTimeout(() => this.afterFirstConfig(undefined), FIRST_CONFIG_WAIT_MS);
+    // A fresh immediate sample: the dashboard sees the device live at once, not an interval later.
     this.telemetry.start();
   }
 
@@ -185,13 +241,14 @@ export class AgentConnection {
 
   private onDisconnect(reason: string): void {
     if (this.finishing) return;
-    this.telemetry.stop();
+    this.outbox.detach();
     if (this.o.now() - this.onlineSince >= this.o.stableAfterMs) this.attempt = 0;
     this.lastError = { code: "DISCONNECTED", message: reason, at: this.o.now() };
     this.backOff("disconnected from the server", { reason });
   }
 
   private backOff(msg: string, fields: Record<string, unknown>): void {
+    this.outbox.detach();
     this.closeSocket();
     const delay = backoffDelayMs(this.attempt, this.o.random, this.o.backoff);
     this.attempt += 1;
@@ -210,20 +267,40 @@ export class AgentConnection {
       this.o.log.warn({ issues: parsed.error.issues.length }, "ignored an invalid config:updated from the server");
       return;
     }
-    if (parsed.data.telemetryIntervalMs === this.telemetry.intervalMs) return;
+    const { bufferMaxBytes, maxBatch, telemetryIntervalMs, inventoryHash } = parsed.data;
+    const cap = bufferMaxBytes ?? this.o.bufferMaxBytes;
+    if (cap !== undefined && cap !== this.o.buffer.maxSizeBytes) {
+      this.o.log.info({ bufferMaxBytes: cap }, "offline buffer cap changed");
+      this.o.buffer.setMaxBytes(cap);
+    }
+    if (maxBatch !== undefined) this.outbox.maxBatch = maxBatch;
+    this.afterFirstConfig(inventoryHash);
+    if (telemetryIntervalMs === this.telemetry.intervalMs) return;
     this.o.log.info({ telemetryIntervalMs: parsed.data.telemetryIntervalMs }, "telemetry interval changed");
     this.telemetry.setIntervalMs(parsed.data.telemetryIntervalMs);
   }
 
+  /** Once per connection: start replaying the buffer and sync the inventory. */
+  private afterFirstConfig(serverInventoryHash: string | null | undefined): void {
+    clearTimeout(this.firstConfigTimer);
+    const socket = this.socket;
+    if (!this.inventoryPending || !socket || this.state !== "online") return;
+    this.inventoryPending = false;
+    this.outbox.attach(socket);
+    void this.inventory.connected(socket, serverInventoryHash);
+  }
+
   private async sendTelemetry(): Promise<void> {
     const sample = await takeValidSample(this.o.sampler, this.o.log);
-    const socket = this.socket;
-    if (!sample || !socket || this.state !== "online") return;
-    await reportTelemetry(socket, sample, {
-      log: this.o.log,
-      ackTimeoutMs: this.o.ackTimeoutMs,
-      stillCurrent: () => socket === this.socket && this.state === "online",
-    });
+    if (!sample || this.finishing) return;
+    if (sample.throttling !== null && this.lastThrottling !== null && sample.throttling !== this.lastThrottling) {
+      this.reportEvent(sample.throttling ? "throttling.started" : "throttling.stopped", {
+        cpuTempC: sample.cpuTempC,
+        cpuFreqMHz: sample.cpuFreqMHz,
+      });
+    }
+    if (sample.throttling !== null) this.lastThrottling = sample.throttling;
+    this.outbox.addSample(sample);
   }
 
   private closeSocket(): void {
@@ -240,6 +317,10 @@ export class AgentConnection {
     if (error) this.lastError = error;
     clearTimeout(this.retryTimer);
     this.telemetry.stop();
+    this.inventory.stop();
+    clearTimeout(this.firstConfigTimer);
+    this.outbox.detach();
+    this.outbox.flushRollup();
     this.closeSocket();
     this.go("stop");
     this.resolveDone(code);

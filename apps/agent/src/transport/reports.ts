@@ -4,7 +4,6 @@ import {
   type InventoryInput,
   type ServerToAgentEvents,
   type TelemetrySample,
-  telemetryReportAckSchema,
   telemetrySampleSchema,
 } from "@labfleet/protocol";
 import type { Socket } from "socket.io-client";
@@ -16,7 +15,6 @@ export type AgentSocket = Socket<ServerToAgentEvents, AgentToServerEvents>;
 
 // The protocol types this ack inline in its event map; it has no exported schema.
 const inventoryAckSchema = ackSchema(z.object({ changed: z.boolean() }));
-const telemetryAckSchema = ackSchema(telemetryReportAckSchema);
 
 export interface ReportContext {
   log: Logger;
@@ -25,22 +23,28 @@ export interface ReportContext {
 
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/**
- * Emits the inventory and logs the server's answer. Not awaited beyond the emit: telemetry must not
- * wait for the server to store an inventory.
- */
-export function reportInventory(socket: AgentSocket, inventory: InventoryInput, ctx: ReportContext): void {
-  socket
+/** Emits the inventory and logs the server's answer. Resolves true when the server stored it. */
+export function reportInventory(socket: AgentSocket, inventory: InventoryInput, ctx: ReportContext): Promise<boolean> {
+  return socket
     .timeout(ctx.ackTimeoutMs)
     .emitWithAck("inventory:report", inventory)
     .then((res) => {
       const ack = inventoryAckSchema.safeParse(res);
-      if (!ack.success) ctx.log.warn("the server answered inventory:report with something unexpected");
-      else if (!ack.data.ok) {
+      if (!ack.success) {
+        ctx.log.warn("the server answered inventory:report with something unexpected");
+        return false;
+      }
+      if (!ack.data.ok) {
         ctx.log.warn({ code: ack.data.error.code, reason: ack.data.error.message }, "the server refused the inventory");
-      } else ctx.log.info({ changed: ack.data.data.changed }, "inventory reported");
+        return false;
+      }
+      ctx.log.info({ changed: ack.data.data.changed }, "inventory reported");
+      return true;
     })
-    .catch(() => ctx.log.warn({ timeoutMs: ctx.ackTimeoutMs }, "no answer to inventory:report"));
+    .catch(() => {
+      ctx.log.warn({ timeoutMs: ctx.ackTimeoutMs }, "no answer to inventory:report");
+      return false;
+    });
 }
 
 /** A sample that passes the protocol's schema, or null (logged) when the sampler failed or produced garbage. */
@@ -61,28 +65,4 @@ export async function takeValidSample(sampler: Sampler, log: Logger): Promise<Te
     return null;
   }
   return parsed.data;
-}
-
-/**
- * Sends one sample and logs a refusal with its code. Never throws: a lost or refused report must not
- * take the agent down. `stillCurrent` keeps a timeout on a socket that was since replaced out of the log.
- */
-export async function reportTelemetry(
-  socket: AgentSocket,
-  sample: TelemetrySample,
-  ctx: ReportContext & { stillCurrent: () => boolean },
-): Promise<void> {
-  try {
-    const res = await socket.timeout(ctx.ackTimeoutMs).emitWithAck("telemetry:report", { samples: [sample] });
-    const ack = telemetryAckSchema.safeParse(res);
-    if (!ack.success) ctx.log.warn("the server answered telemetry:report with something unexpected");
-    else if (!ack.data.ok) {
-      ctx.log.warn(
-        { code: ack.data.error.code, reason: ack.data.error.message },
-        "the server refused a telemetry report",
-      );
-    } else ctx.log.debug({ stored: ack.data.data.stored }, "telemetry reported");
-  } catch {
-    if (ctx.stillCurrent()) ctx.log.warn({ timeoutMs: ctx.ackTimeoutMs }, "no answer to telemetry:report");
-  }
 }

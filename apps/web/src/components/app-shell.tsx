@@ -7,13 +7,17 @@ import { type ReactNode, useState } from "react";
 import { authClient } from "@/lib/auth-client";
 import { useConnectionState } from "@/lib/socket";
 import { useTRPC } from "@/lib/trpc";
+import { AlertsBadge } from "./alerts/alerts-badge";
 import { Badge } from "./ui/badge";
 import { Button } from "./ui/button";
 import { cx } from "./ui/cx";
 
 const NAV = [
   { href: "/devices", label: "Devices" },
+  { href: "/labs", label: "Labs" },
   { href: "/tokens", label: "Enrollment tokens" },
+  { href: "/alerts", label: "Alerts" },
+  { href: "/settings", label: "Settings" },
 ] as const;
 
 const ROLE_LABEL = { admin: "Admin", instructor: "Instructor", student: "Student" } as const;
@@ -79,6 +83,13 @@ function UserMenu() {
   );
 }
 
+/** Students have no alerts to see (and may not open the live socket): the badge is for staff only. */
+function StaffAlertsBadge() {
+  const trpc = useTRPC();
+  const me = useQuery(trpc.user.me.queryOptions(undefined, { staleTime: 5 * 60_000 }));
+  return me.data && me.data.role !== "student" ? <AlertsBadge /> : null;
+}
+
 export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname();
   return (
@@ -110,6 +121,7 @@ export function AppShell({ children }: { children: ReactNode }) {
             })}
           </nav>
           <div className="ml-auto flex items-center gap-4">
+            <StaffAlertsBadge />
             <ConnectionIndicator />
             <UserMenu />
           </div>

@@ -24,6 +24,8 @@ const envSchema = z.object({
   LABFLEET_LOCAL_AGENT: flag.default(true),
   LABFLEET_TELEMETRY_WATCHED_MS: positiveMs.default(1000),
   LABFLEET_TELEMETRY_IDLE_MS: positiveMs.default(10_000),
+  LABFLEET_AGENT_BUFFER_MAX_MB: z.coerce.number().int().min(1).max(16_384).optional(),
+  LABFLEET_AGENT_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(100),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

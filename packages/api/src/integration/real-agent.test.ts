@@ -20,10 +20,10 @@ interface Exit {
 }
 
 /** Runs the real agent CLI (from source, through tsx) as a separate process. */
-function agent(args: string[]): { child: ChildProcess; done: Promise<Exit> } {
+function agent(args: string[]): { child: ChildProcess; done: Promise<Exit>; output: () => string } {
   const child = spawn(process.execPath, ["--import", "tsx", agentCli, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: "info" },
+    env: { ...process.env, LABFLEET_LOG_LEVEL: "debug" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -35,7 +35,7 @@ function agent(args: string[]): { child: ChildProcess; done: Promise<Exit> } {
     stderr += d;
   });
   const done = new Promise<Exit>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
+  return { child, done, output: () => stdout };
 }
 
 describe("a real agent process against a real control plane", () => {
@@ -107,6 +107,9 @@ describe("a real agent process against a real control plane", () => {
       cp.plane.io.of("/agent").disconnectSockets(true);
       await eventually(() => !cp.plane.hub.isOnline(device.id), 5000);
       await eventually(() => cp.plane.hub.isOnline(device.id), 40_000, 200);
+      // The server holds this inventory already: the reconnected agent does not send it again.
+      await eventually(() => run.output().includes("inventory unchanged; not sent"), 20_000);
+      assert.equal(run.output().split('"msg":"inventory reported"').length - 1, 1, "the inventory went out once");
 
       const samplesBefore = Number(
         (await cp.db.pool.query("SELECT count(*) FROM telemetry WHERE device_id = $1", [device.id])).rows[0].count,

@@ -1,6 +1,9 @@
 import type { FleetHub } from "../realtime/hub.ts";
 import type { Db } from "../services/deps.ts";
+import { alertsJob } from "./alerts.ts";
+import { rollupJob, rollupRetentionJob } from "./rollup.ts";
 import type { JobScheduler } from "./scheduler.ts";
+import { webhooksJob } from "./webhooks.ts";
 
 export interface JobDeps {
   db: Db;
@@ -11,4 +14,8 @@ export interface JobDeps {
 export function registerJobs(scheduler: JobScheduler, deps: JobDeps): void {
   void scheduler;
   void deps;
+  scheduler.add(alertsJob(deps));
+  scheduler.add(webhooksJob());
+  scheduler.add(rollupJob);
+  scheduler.add(rollupRetentionJob);
 }

@@ -19,6 +19,7 @@ import type { FleetHub } from "./hub.ts";
 
 interface AgentSocketData {
   deviceId: string;
+  inventoryHash: string | null;
   log: Logger;
 }
 type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentSocketData>;
@@ -42,6 +43,7 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
     try {
       const device = await authenticateDevice(db, parsed.data);
       socket.data.deviceId = device.id;
+      socket.data.inventoryHash = device.inventoryHash;
       socket.data.log = db.log.child({ deviceId: device.id });
       next();
     } catch (e) {
@@ -57,7 +59,7 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
     const { deviceId, log } = socket.data;
     const ctx = { log, counters };
     log.info({ address: socket.handshake.address }, "agent connected");
-    hub.agentConnected(deviceId, socket);
+    hub.agentConnected(deviceId, socket, { inventoryHash: socket.data.inventoryHash });
 
     handle(
       socket,

@@ -3,6 +3,7 @@ import {
   type DashboardToServerEvents,
   deviceSubscribeSchema,
   fleetSubscribeSchema,
+  labSubscribeSchema,
   type ServerToDashboardEvents,
 } from "@labfleet/protocol";
 import { fromNodeHeaders } from "better-auth/node";
@@ -13,7 +14,7 @@ import type { Logger } from "../logger.ts";
 import { isStaff, parseRole, type Role } from "../roles.ts";
 import type { Db } from "../services/deps.ts";
 import { type EdgeCounters, handle, refusal } from "./handle.ts";
-import { deviceRoom, FLEET_ROOM, type FleetHub } from "./hub.ts";
+import { deviceRoom, FLEET_ROOM, type FleetHub, labRoom } from "./hub.ts";
 
 interface DashboardSocketData {
   userId: string;
@@ -100,6 +101,32 @@ export function attachDashboardNamespace(
       async ({ deviceId }) => {
         await socket.leave(deviceRoom(deviceId));
         hub.unwatch(socket.id, deviceRoom(deviceId));
+        return null;
+      },
+      ctx,
+    );
+
+    handle(
+      socket,
+      "lab:subscribe",
+      labSubscribeSchema,
+      async ({ labId }) => {
+        // Snapshot first: it records which devices belong to the lab, which the watch needs to speed them up.
+        const snapshot = await hub.labSnapshot(labId);
+        await socket.join(labRoom(labId));
+        hub.watch(socket.id, labRoom(labId));
+        return snapshot;
+      },
+      ctx,
+    );
+
+    handle(
+      socket,
+      "lab:unsubscribe",
+      labSubscribeSchema,
+      async ({ labId }) => {
+        await socket.leave(labRoom(labId));
+        hub.unwatch(socket.id, labRoom(labId));
         return null;
       },
       ctx,

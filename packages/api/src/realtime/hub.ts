@@ -1,7 +1,9 @@
 import type {
   AgentConfig,
+  AlertSummary,
   DeviceSnapshot,
   DeviceSummary,
+  LabSnapshot,
   ServerToAgentEvents,
   ServerToDashboardEvents,
   TelemetrySample,
@@ -10,6 +12,8 @@ import type { Namespace } from "socket.io";
 import { AppError } from "../errors.ts";
 import type { Db } from "../services/deps.ts";
 import { type DeviceRow, getDeviceRow, listDeviceRows, markSeen } from "../services/device.ts";
+import { getLabLayout } from "../services/lab.ts";
+import { noteLateTelemetry, ROLLUP_LOOKBACK_MS } from "../services/rollup.ts";
 import { latestSamples, recentSamples } from "../services/telemetry.ts";
 
 export interface TelemetryIntervals {
@@ -17,10 +21,15 @@ export interface TelemetryIntervals {
   watchedMs: number;
   /** Otherwise. */
   idleMs: number;
+  /** Cap of each agent's offline buffer, pushed on connect; the agent's own setting applies when absent. */
+  bufferMaxBytes?: number;
+  /** Most samples or events per replayed batch, pushed on connect. */
+  maxBatch?: number;
 }
 
 export const FLEET_ROOM = "fleet";
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
+export const labRoom = (labId: string) => `lab:${labId}`;
 
 /** Samples kept per device for a new watcher's chart: five minutes at one a second. */
 const RECENT_LIMIT = 300;
@@ -47,6 +56,8 @@ export class FleetHub {
   private readonly pending = new Set<Promise<unknown>>();
   /** room -> dashboard socket ids in it. */
   private readonly watchers = new Map<string, Set<string>>();
+  /** device -> its lab, for the devices this process has seen; decides who reports fast while a lab is watched. */
+  private readonly deviceLab = new Map<string, string | null>();
 
   constructor(
     private readonly db: Db,
@@ -60,6 +71,21 @@ export class FleetHub {
 
   onlineCount(): number {
     return this.agents.size;
+  }
+
+  /** Ids of the devices connected to this process (alert evaluation, metrics). */
+  onlineDeviceIds(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /** The newest sample of a device, as kept in memory; null when none arrived since this process started. */
+  latestSample(deviceId: string): TelemetrySample | null {
+    return this.latest.get(deviceId) ?? null;
+  }
+
+  /** Alerts go to every dashboard socket (the namespace admits only staff), so the badge is live on every page. */
+  publishAlert(alert: AlertSummary): void {
+    this.dashboards.emit("alert:updated", alert);
   }
 
   summarize(row: DeviceRow): DeviceSummary {
@@ -105,16 +131,71 @@ export class FleetHub {
   }
 
   private emitSummary(row: DeviceRow): void {
-    this.dashboards.to([FLEET_ROOM, deviceRoom(row.id)]).emit("device:updated", this.summarize(row));
+    this.noteLab(row.id, row.labId);
+    const rooms = [FLEET_ROOM, deviceRoom(row.id)];
+    if (row.labId) rooms.push(labRoom(row.labId));
+    this.dashboards.to(rooms).emit("device:updated", this.summarize(row));
   }
 
-  agentConnected(deviceId: string, socket: AgentHandle): void {
+  /** Records a device's lab; when it moved, its report interval may change (the new lab may be watched). */
+  private noteLab(deviceId: string, labId: string | null): void {
+    const known = this.deviceLab.has(deviceId);
+    if (known && this.deviceLab.get(deviceId) === labId) return;
+    this.deviceLab.set(deviceId, labId);
+    if (known) this.pushConfig(deviceId);
+  }
+
+  /** The room map of a lab: its seats and the live summaries of its devices. */
+  async labSnapshot(labId: string): Promise<LabSnapshot> {
+    const layout = await getLabLayout(this.db, labId);
+    const missing = layout.devices.filter((r) => !this.latest.has(r.id)).map((r) => r.id);
+    if (missing.length > 0) {
+      for (const [id, sample] of await latestSamples(this.db, missing)) this.latest.set(id, sample);
+    }
+    for (const row of layout.devices) this.deviceLab.set(row.id, row.labId);
+    return { lab: layout.lab, seats: layout.seats, devices: layout.devices.map((r) => this.summarize(r)) };
+  }
+
+  /** Tells the watchers of these labs that the layout changed, and re-publishes the devices that moved. */
+  async publishLabsChanged(labIds: Iterable<string | null>, deviceIds: Iterable<string> = []): Promise<void> {
+    for (const id of deviceIds) await this.publishDevice(id);
+    for (const labId of new Set(labIds)) {
+      if (labId) this.dashboards.to(labRoom(labId)).emit("lab:changed", { labId });
+    }
+  }
+
+  agentConnected(
+    deviceId: string,
+    socket: AgentHandle,
+    known: { inventoryHash: string | null } = { inventoryHash: null },
+  ): void {
     const previous = this.agents.get(deviceId);
     // One live connection per device: a second one (a restarted agent whose old socket has not timed out yet) wins.
     if (previous && previous !== socket) previous.disconnect(true);
     this.agents.set(deviceId, socket);
     this.intervals.delete(deviceId);
+    // The first config of a connection carries the limits and the inventory fingerprint the server holds.
+    this.pushConfig(deviceId, {
+      inventoryHash: known.inventoryHash,
+      ...(this.config.bufferMaxBytes ? { bufferMaxBytes: this.config.bufferMaxBytes } : {}),
+      ...(this.config.maxBatch ? { maxBatch: this.config.maxBatch } : {}),
+    });
+    if (!this.deviceLab.has(deviceId)) this.track(this.learnLab(deviceId));
+  }
+
+  /** A device first seen on connect: its lab decides whether a watched room map wants it fast. */
+  private async learnLab(deviceId: string): Promise<void> {
+    const row = await getDeviceRow(this.db, deviceId);
+    if (!row || this.deviceLab.has(deviceId)) return;
+    this.deviceLab.set(deviceId, row.labId);
     this.pushConfig(deviceId);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    p.catch((err: unknown) => this.db.log.warn({ err }, "hub bookkeeping failed")).finally(() =>
+      this.pending.delete(p),
+    );
   }
 
   /** Records a disconnect in the background; `drain()` waits for it. */
@@ -144,6 +225,9 @@ export class FleetHub {
     for (const s of samples) if (!newest || s.ts >= newest.ts) newest = s;
     if (newest) this.latest.set(deviceId, newest);
     const now = Date.now();
+    // A replayed offline buffer is older than the roll-up job looks back: have it rebuild this device from there.
+    const oldest = samples.reduce((min, s) => Math.min(min, s.ts), now);
+    if (oldest < now - ROLLUP_LOOKBACK_MS) this.track(noteLateTelemetry(this.db, deviceId, oldest));
     let row = this.rows.get(deviceId) ?? (await getDeviceRow(this.db, deviceId));
     if (!row) return;
     if (now - (this.seenWrittenAt.get(deviceId) ?? 0) >= SEEN_WRITE_EVERY_MS) {
@@ -187,8 +271,11 @@ export class FleetHub {
   }
 
   intervalFor(deviceId: string): number {
+    const labId = this.deviceLab.get(deviceId);
     const watched =
-      (this.watchers.get(FLEET_ROOM)?.size ?? 0) > 0 || (this.watchers.get(deviceRoom(deviceId))?.size ?? 0) > 0;
+      (this.watchers.get(FLEET_ROOM)?.size ?? 0) > 0 ||
+      (this.watchers.get(deviceRoom(deviceId))?.size ?? 0) > 0 ||
+      (labId != null && (this.watchers.get(labRoom(labId))?.size ?? 0) > 0);
     return watched ? this.config.watchedMs : this.config.idleMs;
   }
 
@@ -197,16 +284,19 @@ export class FleetHub {
       for (const id of this.agents.keys()) this.pushConfig(id);
     } else if (room.startsWith("device:")) {
       this.pushConfig(room.slice("device:".length));
+    } else if (room.startsWith("lab:")) {
+      const labId = room.slice("lab:".length);
+      for (const id of this.agents.keys()) if (this.deviceLab.get(id) === labId) this.pushConfig(id);
     }
   }
 
-  private pushConfig(deviceId: string): void {
+  private pushConfig(deviceId: string, extra?: Omit<AgentConfig, "telemetryIntervalMs">): void {
     const socket = this.agents.get(deviceId);
     if (!socket) return;
     const ms = this.intervalFor(deviceId);
-    if (this.intervals.get(deviceId) === ms) return;
+    if (this.intervals.get(deviceId) === ms && !extra) return;
     this.intervals.set(deviceId, ms);
-    const config: AgentConfig = { telemetryIntervalMs: ms };
+    const config: AgentConfig = { telemetryIntervalMs: ms, ...extra };
     socket.emit("config:updated", config);
   }
 }

@@ -2,6 +2,7 @@ import { deviceSummarySchema, inventorySchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { deviceNameSchema, getDeviceDetail, renameDevice, revokeDevice } from "../services/device.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
+import { deviceFleetProcedures } from "./device-fleet.ts";
 
 const idInput = z.object({ id: z.string().min(1).max(64) });
 
@@ -15,6 +16,7 @@ const deviceDetailOutput = z.object({
 });
 
 export const deviceRouter = router({
+  ...deviceFleetProcedures,
   list: staffProcedure.output(z.array(deviceSummarySchema)).query(({ ctx }) => ctx.hub.fleetSnapshot()),
 
   get: staffProcedure

@@ -1,12 +1,22 @@
 import { createCallerFactory, router } from "../trpc/init.ts";
+import { alertRouter } from "./alert.ts";
+import { alertRuleRouter } from "./alert-rule.ts";
 import { deviceRouter } from "./device.ts";
 import { enrollmentTokenRouter } from "./enrollment-token.ts";
+import { labRouter } from "./lab.ts";
+import { settingsRouter } from "./settings.ts";
 import { userRouter } from "./user.ts";
+import { webhookRouter } from "./webhook.ts";
 
 export const appRouter = router({
   user: userRouter,
   device: deviceRouter,
   enrollmentToken: enrollmentTokenRouter,
+  alert: alertRouter,
+  alertRule: alertRuleRouter,
+  webhook: webhookRouter,
+  settings: settingsRouter,
+  lab: labRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,6 @@
 import {
   type AgentHandshake,
+  canonicalJson,
   type EnrollRequest,
   type EnrollResponse,
   type Inventory,
@@ -46,11 +47,20 @@ export async function enrollDevice(db: Db, req: EnrollRequest): Promise<EnrollRe
 }
 
 /** Checks a device's handshake. The same message for an unknown device and a wrong secret: neither is revealed. */
-export async function authenticateDevice(db: Db, hs: AgentHandshake): Promise<{ id: string; name: string }> {
+export async function authenticateDevice(
+  db: Db,
+  hs: AgentHandshake,
+): Promise<{ id: string; name: string; inventoryHash: string | null }> {
   assertProtocolVersion(hs.protocolVersion);
   const device = await db.prisma.device.findUnique({
     where: { id: hs.deviceId },
-    select: { id: true, name: true, revokedAt: true, credentials: { select: { secretHash: true, revokedAt: true } } },
+    select: {
+      id: true,
+      name: true,
+      revokedAt: true,
+      inventoryHash: true,
+      credentials: { select: { secretHash: true, revokedAt: true } },
+    },
   });
   const bad = new AppError("BAD_CREDENTIAL", "The device id or secret is not valid. Enroll this device again.");
   if (!device) throw bad;
@@ -59,12 +69,12 @@ export async function authenticateDevice(db: Db, hs: AgentHandshake): Promise<{ 
   if (device.revokedAt || match.revokedAt) {
     throw new AppError("DEVICE_REVOKED", "This device was revoked in the dashboard. Enroll it again to bring it back.");
   }
-  return { id: device.id, name: device.name };
+  return { id: device.id, name: device.name, inventoryHash: device.inventoryHash };
 }
 
 /** Stores an inventory when it differs from the last one. Returns whether it changed. */
 export async function recordInventory(db: Db, deviceId: string, inventory: Inventory): Promise<boolean> {
-  const hash = sha256Hex(JSON.stringify(inventory));
+  const hash = sha256Hex(canonicalJson(inventory));
   const updated = await db.prisma.device.updateMany({
     where: { id: deviceId, OR: [{ inventoryHash: null }, { inventoryHash: { not: hash } }] },
     data: {

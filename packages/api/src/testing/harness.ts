@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { createTestDatabase } from "@labfleet/db/test-db";
 import { createAuth } from "../auth.ts";
 import { createControlPlane } from "../control-plane.ts";
+import type { InstallOptions } from "../http/install.ts";
 import { createLogger } from "../logger.ts";
 import type { Role } from "../roles.ts";
 import { createCaller } from "../routers/root.ts";
@@ -20,7 +21,9 @@ export interface TestUser {
  * A real control plane for integration tests: a fresh PostgreSQL database, better-auth, tRPC and socket.io on
  * a loopback port chosen by the OS. No pages (Next is exercised by the end-to-end tests).
  */
-export async function startTestControlPlane(opts: { watchedMs?: number; idleMs?: number } = {}) {
+export async function startTestControlPlane(
+  opts: { watchedMs?: number; idleMs?: number; install?: InstallOptions } = {},
+) {
   const database = await createTestDatabase();
   const log = createLogger({ level: process.env.LOG_LEVEL ?? "silent" });
   const db: Db = { prisma: database.prisma, pool: database.pool, log };
@@ -29,13 +32,38 @@ export async function startTestControlPlane(opts: { watchedMs?: number; idleMs?:
     secret: "integration-test-secret-0123456789abcdef",
     baseURL: "http://127.0.0.1",
   });
-  const plane = createControlPlane({
-    db,
-    auth,
-    intervals: { watchedMs: opts.watchedMs ?? 250, idleMs: opts.idleMs ?? 1000 },
-  });
+  const makePlane = () =>
+    createControlPlane({
+      db,
+      auth,
+      intervals: { watchedMs: opts.watchedMs ?? 250, idleMs: opts.idleMs ?? 1000 },
+      ...(opts.install ? { install: opts.install } : {}),
+    });
+  // `let`: stopServer()/startServer() replace it with a fresh one on the same port and database.
+  let plane = makePlane();
+  let serving = true;
   await new Promise<void>((resolve) => plane.httpServer.listen(0, "127.0.0.1", () => resolve()));
   const { port } = plane.httpServer.address() as AddressInfo;
+
+  /** Stops the control plane as a crash or a restart would (the database stays): agents see it gone. */
+  async function stopServer(): Promise<void> {
+    if (!serving) return;
+    serving = false;
+    await plane.close();
+    plane.httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => plane.httpServer.close(() => resolve()));
+  }
+
+  /** Starts a new control plane on the same port and the same database, as a restarted server would. */
+  async function startServer(): Promise<void> {
+    if (serving) return;
+    plane = makePlane();
+    await new Promise<void>((resolve, reject) => {
+      plane.httpServer.once("error", reject);
+      plane.httpServer.listen(port, "127.0.0.1", () => resolve());
+    });
+    serving = true;
+  }
   const url = `http://127.0.0.1:${port}`;
 
   let n = 0;
@@ -71,13 +99,18 @@ export async function startTestControlPlane(opts: { watchedMs?: number; idleMs?:
     url,
     db,
     auth,
-    plane,
+    /** The control plane now serving (a new one after startServer()). */
+    get plane() {
+      return plane;
+    },
+    port,
+    stopServer,
+    startServer,
     user,
     caller,
     cookieFor,
     async close() {
-      await plane.close();
-      await new Promise<void>((resolve) => plane.httpServer.close(() => resolve()));
+      await stopServer();
       await database.close();
     },
   };

@@ -1,25 +1,17 @@
 "use client";
 
-import type { DeviceSummary } from "@labfleet/protocol";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useMemo } from "react";
-import { DeviceTile } from "@/components/device-tile";
+import { useMemo, useRef, useState } from "react";
 import { EnrollCommand } from "@/components/enroll-command";
+import { FleetTable } from "@/components/fleet/fleet-table";
+import { TileGrid } from "@/components/fleet/tile-grid";
+import { type FleetOrder, orderFleet } from "@/components/fleet/virtual-grid";
+import { Button } from "@/components/ui/button";
 import { ErrorNotice, InfoNotice, Loading } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
 import { useFleet } from "@/lib/socket";
 import { useTRPC } from "@/lib/trpc";
-
-const byName = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
-
-/** Seat order: by name with numbers compared as numbers (pc-2 before pc-10); revoked machines last. */
-function sortDevices(devices: Iterable<DeviceSummary>): DeviceSummary[] {
-  return [...devices].sort((a, b) => {
-    const revoked = Number(a.status === "revoked") - Number(b.status === "revoked");
-    return revoked !== 0 ? revoked : byName.compare(a.name, b.name) || a.id.localeCompare(b.id);
-  });
-}
 
 function EmptyFleet() {
   return (
@@ -59,12 +51,19 @@ export default function DevicesPage() {
   const fleet = useFleet();
   const live = fleet.status === "ready";
   // Until (or unless) the live snapshot arrives, the plain list keeps the page useful.
+  // Tiles stay the default; the table is for searching, filtering and sorting a large fleet.
+  const [view, setView] = useState<"tiles" | "table">("tiles");
   const list = useQuery(
     trpc.device.list.queryOptions(undefined, { enabled: !live, refetchInterval: live ? false : 10_000 }),
   );
+  // The order survives flushes that only change numbers: re-sorting 1,000 names four times a second is waste.
+  const order = useRef<FleetOrder | null>(null);
   const devices = useMemo(() => {
-    if (live) return sortDevices(fleet.devices.values());
-    return list.data ? sortDevices(list.data) : null;
+    const source = live ? fleet.devices : list.data ? new Map(list.data.map((d) => [d.id, d])) : null;
+    if (!source) return null;
+    const next = orderFleet(source, order.current);
+    order.current = next.order;
+    return next.list;
   }, [live, fleet.devices, list.data]);
 
   const online = devices?.filter((d) => d.status === "online").length ?? 0;
@@ -82,9 +81,31 @@ export default function DevicesPage() {
           )}
         </div>
         {devices && devices.length > 0 && (
-          <Link href="/tokens" className="text-sm font-medium text-sky-700 hover:text-sky-900">
-            Enroll more machines →
-          </Link>
+          <div className="flex items-center gap-3">
+            <fieldset className="inline-flex rounded-md ring-1 ring-slate-300" aria-label="View">
+              <Button
+                size="sm"
+                variant={view === "tiles" ? "primary" : "ghost"}
+                aria-pressed={view === "tiles"}
+                onClick={() => setView("tiles")}
+                data-testid="view-tiles"
+              >
+                Tiles
+              </Button>
+              <Button
+                size="sm"
+                variant={view === "table" ? "primary" : "ghost"}
+                aria-pressed={view === "table"}
+                onClick={() => setView("table")}
+                data-testid="view-table"
+              >
+                List
+              </Button>
+            </fieldset>
+            <Link href="/tokens" className="text-sm font-medium text-sky-700 hover:text-sky-900">
+              Enroll more machines →
+            </Link>
+          </div>
         )}
       </div>
 
@@ -102,12 +123,10 @@ export default function DevicesPage() {
         )
       ) : devices.length === 0 ? (
         <EmptyFleet />
+      ) : view === "table" ? (
+        <FleetTable devices={devices} />
       ) : (
-        <ul className="grid grid-cols-1 gap-4 sm:grid-cols-2 lg:grid-cols-3 xl:grid-cols-4" aria-label="Machines">
-          {devices.map((device) => (
-            <DeviceTile key={device.id} device={device} />
-          ))}
-        </ul>
+        <TileGrid devices={devices} />
       )}
     </div>
   );

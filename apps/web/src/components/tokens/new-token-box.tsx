@@ -1,6 +1,6 @@
 "use client";
 
-import { EnrollCommand } from "@/components/enroll-command";
+import { EnrollCommand, InstallerCommand } from "@/components/enroll-command";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { formatDateTime } from "@/lib/format";
@@ -33,7 +33,11 @@ export function NewTokenBox({ created, onDismiss }: { created: CreatedToken; onD
         </code>
         <CopyButton text={created.token} label="Copy token" />
       </div>
-      <p className="mt-4 mb-2 text-sm font-medium text-emerald-900">On each mini PC, with the agent installed, run:</p>
+      <p className="mt-4 mb-2 text-sm font-medium text-emerald-900">
+        On each mini PC (Linux with Node.js 20 or newer), install, enroll and start the agent with one line:
+      </p>
+      <InstallerCommand token={created.token} testId="new-token-installer" />
+      <p className="mt-4 mb-2 text-sm font-medium text-emerald-900">Or, where the agent is already installed, run:</p>
       <EnrollCommand token={created.token} testId="new-token-command" />
     </section>
   );

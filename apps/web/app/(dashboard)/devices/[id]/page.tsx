@@ -4,9 +4,12 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useParams } from "next/navigation";
 import { CoreBars } from "@/components/device/core-bars";
+import { DeviceAlerts } from "@/components/device/device-alerts";
 import { DeviceHeader } from "@/components/device/device-header";
+import { HistoryCharts } from "@/components/device/history-charts";
 import { InventoryPanel } from "@/components/device/inventory-panel";
 import { LiveChart } from "@/components/device/live-chart";
+import { LiveCharts } from "@/components/device/live-charts";
 import { LiveStats } from "@/components/device/live-stats";
 import { Card, ErrorNotice, InfoNotice, Loading } from "@/components/ui/notice";
 import { errorCode, errorMessage } from "@/lib/errors";
@@ -85,6 +88,15 @@ export default function DevicePage() {
           )}
         </Card>
       </div>
+
+      <DeviceAlerts deviceId={id} />
+
+      <section aria-label="Live charts">
+        <h2 className="mb-2 text-sm font-semibold text-slate-800">Live, last 5 minutes</h2>
+        <LiveCharts samples={live.samples} hasNpu={(detail.data?.inventory?.npus?.length ?? 0) > 0} />
+      </section>
+
+      <HistoryCharts deviceId={id} />
 
       {detail.error ? (
         <ErrorNotice>{errorMessage(detail.error)}</ErrorNotice>

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "lab" ADD COLUMN     "hot_temp_c" DOUBLE PRECISION NOT NULL DEFAULT 85;

@@ -1,8 +1,5 @@
 import { defineConfig } from "@playwright/test";
-
-// Debian's chromium by default (no browser download); CHROMIUM_PATH points elsewhere, or set it empty
-// to use Playwright's own browser where one is installed.
-const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+import { chromiumLaunchOptions } from "./chromium.ts";
 
 export default defineConfig({
   testDir: "./tests",
@@ -17,17 +14,6 @@ export default defineConfig({
     headless: true,
     trace: "off",
     screenshot: "only-on-failure",
-    launchOptions: {
-      ...(executablePath ? { executablePath } : {}),
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
 });

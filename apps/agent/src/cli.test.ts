@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,8 +6,8 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { ENROLL_PATH, PROTOCOL_VERSION } from "@labfleet/protocol";
 import { closedPort, type HttpStub, startHttpStub } from "./testing/http-stub.ts";
+import { runCli } from "./testing/run-cli.ts";
 
-const CLI = fileURLToPath(new URL("./cli.ts", import.meta.url));
 const AGENT_DIR = fileURLToPath(new URL("..", import.meta.url));
 const SECRET = "lfd_0123456789abcdef0123456789abcdef";
 
@@ -20,33 +19,7 @@ after(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI from source with tsx, isolated from the real home and config, killed after 20 s at most. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      cwd: AGENT_DIR,
-      env: { PATH: process.env.PATH ?? "", HOME: home, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 20_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(home, args, env);
 
 describe("labfleet-agent CLI (spawned)", { concurrency: 4 }, () => {
   const badUsages: string[][] = [

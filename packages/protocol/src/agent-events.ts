@@ -16,17 +16,19 @@ export const agentHandshakeSchema = z.object({
 });
 export type AgentHandshake = z.infer<typeof agentHandshakeSchema>;
 
+/** Bounds of the agent's offline buffer cap, in bytes: 1 MiB to 16 GiB. */
+export const bufferMaxBytesSchema = z
+  .number()
+  .int()
+  .min(1024 * 1024)
+  .max(16 * 1024 ** 3);
+
 /** Settings the server pushes to an agent on connect and whenever they change. */
 export const agentConfigSchema = z.object({
   /** How often to send telemetry, ms. One second while a dashboard watches the device. */
   telemetryIntervalMs: z.number().int().min(250).max(3_600_000),
   /** Cap of the agent's on-disk offline buffer; the agent's own setting applies when absent. */
-  bufferMaxBytes: z
-    .number()
-    .int()
-    .min(1024 * 1024)
-    .max(16 * 1024 ** 3)
-    .optional(),
+  bufferMaxBytes: bufferMaxBytesSchema.optional(),
   /** Most samples or events in one replayed batch. */
   maxBatch: z.number().int().min(1).max(500).optional(),
   /**

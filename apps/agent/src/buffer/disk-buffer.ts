@@ -1,10 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { type AgentEvent, agentEventSchema, type TelemetrySample, telemetrySampleSchema } from "@labfleet/protocol";
 import { errnoCode } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { type Entry, readEntries } from "./entries.ts";
+import { LossLedger } from "./loss-ledger.ts";
 import { SegmentFiles, type Spot } from "./segment-files.ts";
-import { readRecords, type Segment, type StoredKind } from "./segments.ts";
+import { readRecords, type StoredKind } from "./segments.ts";
 
 export const DEFAULT_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
 /** Telemetry is fsync'd at most this often; events and segment switches are fsync'd at once. */
@@ -19,15 +20,6 @@ export interface BufferedTelemetry {
 export interface BufferedEvent {
   seq: number;
   value: AgentEvent;
-}
-
-interface Entry {
-  kind: StoredKind;
-  seg: Segment | null;
-  offset: number;
-  length: number;
-  /** Set for an event that the disk refused (ENOSPC): kept in memory so that it is still sent. */
-  memory?: unknown;
 }
 
 export interface BufferStats {
@@ -62,22 +54,26 @@ export class DiskBuffer {
   private readonly files: SegmentFiles;
   private nextSeq = 1;
   private maxBytes: number;
-  private droppedSamples = 0;
   private lastSyncAt = 0;
   private dirty = false;
   private diskFull = false;
   private diskFullLoggedAt = Number.NEGATIVE_INFINITY;
-  /** The latest buffer.loss event while no one has read it yet: a new loss is added to it instead of piling up. */
-  private openLoss: { seq: number; dropped: number } | null = null;
-  /** Samples dropped and not yet reported in a `buffer.loss` event. */
-  private pendingLoss = 0;
-  private lossFromDisk = false;
   private readonly now: () => number;
+  private readonly loss: LossLedger;
 
   private constructor(private readonly o: DiskBufferOptions) {
     this.maxBytes = o.maxBytes ?? DEFAULT_BUFFER_MAX_BYTES;
     this.now = o.now ?? Date.now;
     this.files = new SegmentFiles(o.dir, o.log);
+    this.loss = new LossLedger(
+      {
+        append: (event) => this.appendEventOnly(event),
+        isPending: (seq) => this.entries.e.has(seq),
+        ack: (seqs) => this.ack(seqs),
+      },
+      o.log,
+      this.now,
+    );
   }
 
   /** Opens (creating) the buffer directory; skips torn and corrupt records with a warning, never throws on them. */
@@ -155,22 +151,22 @@ export class DiskBuffer {
       this.entries.t.set(q, { kind: "t", ...at });
       at.seg.live++;
     } catch (e) {
-      this.pendingLoss++;
+      this.loss.add(1);
       this.o.log.debug({ err: errnoCode(e) ?? String(e) }, "a telemetry sample could not be buffered");
-      this.settleLoss();
+      this.loss.settle();
       return q;
     }
     this.dirty = true;
     if (this.now() - this.lastSyncAt >= TELEMETRY_SYNC_MS) this.sync();
     this.enforceCap();
-    this.settleLoss();
+    this.loss.settle();
     return q;
   }
 
   appendEvent(event: AgentEvent): number {
     const q = this.appendEventOnly(event);
     this.enforceCap();
-    this.settleLoss();
+    this.loss.settle();
     return q;
   }
 
@@ -209,20 +205,8 @@ export class DiskBuffer {
       if (picked.length >= max) break;
       if (!exclude.has(q)) picked.push([q, e]);
     }
-    const values = new Map<number, unknown>();
-    const bySegment = new Map<string, Array<[number, Entry]>>();
-    for (const [q, e] of picked) {
-      if (!e.seg) values.set(q, { d: e.memory });
-      else bySegment.set(e.seg.path, [...(bySegment.get(e.seg.path) ?? []), [q, e]]);
-    }
-    for (const [path, list] of bySegment) {
-      const read = readRecords(
-        path,
-        list.map(([, e]) => e),
-      );
-      for (const [i, [q]] of list.entries()) values.set(q, read[i]);
-    }
-    if (this.openLoss && picked.some(([q]) => q === this.openLoss?.seq)) this.openLoss = null;
+    const values = readEntries(picked);
+    this.loss.peeked(picked.map(([q]) => q));
     const out: Array<{ seq: number; value: T }> = [];
     const garbage: number[] = [];
     for (const [q] of picked) {
@@ -259,7 +243,7 @@ export class DiskBuffer {
     if (maxBytes === this.maxBytes) return;
     this.maxBytes = maxBytes;
     this.enforceCap();
-    this.settleLoss();
+    this.loss.settle();
   }
 
   get maxSizeBytes(): number {
@@ -272,7 +256,7 @@ export class DiskBuffer {
       records: this.entries.t.size + this.entries.e.size,
       telemetry: this.entries.t.size,
       events: this.entries.e.size,
-      droppedSamples: this.droppedSamples,
+      droppedSamples: this.loss.droppedSamples,
     };
   }
 
@@ -300,10 +284,10 @@ export class DiskBuffer {
   }
 
   /**
-   * Removes the oldest file that holds telemetry: its telemetry is dropped (and counted in `pendingLoss`), its
-   * pending events are copied forward (or, on a full disk, kept in memory). Returns false when no file holds telemetry (events alone may then exceed the cap: they are
-   * never dropped). A removed middle file may hold tombstones of older records: after a restart those would be
-   * sent again, which the server's keys make harmless.
+   * Removes the oldest file that holds telemetry: its telemetry is dropped (and counted by the loss ledger), its
+   * pending events are copied forward (or, on a full disk, kept in memory). Returns false when no file holds
+   * telemetry (events alone may then exceed the cap: they are never dropped). A removed middle file may hold
+   * tombstones of older records: after a restart those would be sent again, which the server's keys make harmless.
    */
   private evictOldest(copyEvents: boolean): boolean {
     const holdsTelemetry = new Set([...this.entries.t.values()].map((e) => e.seg));
@@ -336,41 +320,7 @@ export class DiskBuffer {
     }
     this.files.drop(target);
     this.sync();
-    this.pendingLoss += telemetry.length;
-    if (this.diskFull) this.lossFromDisk = true;
+    this.loss.add(telemetry.length, this.diskFull);
     return true;
-  }
-
-  /** Turns the samples dropped by the last append into one `buffer.loss` event (bounded: a few rounds at most). */
-  private settleLoss(): void {
-    for (let round = 0; round < 3 && this.pendingLoss > 0; round++) {
-      const n = this.pendingLoss;
-      this.pendingLoss = 0;
-      this.recordLoss(n);
-    }
-  }
-
-  private recordLoss(dropped: number): void {
-    this.droppedSamples += dropped;
-    this.o.log.warn(
-      { droppedSamples: dropped, totalDropped: this.droppedSamples },
-      "the offline buffer dropped its oldest telemetry",
-    );
-    // Never sent yet (nobody peeked it): replace it with one that counts both, so that a long outage at the
-    // cap leaves one loss event rather than one per evicted file (events are never evicted themselves).
-    let total = dropped;
-    const open = this.openLoss;
-    if (open && this.entries.e.has(open.seq)) {
-      total += open.dropped;
-      this.ack([open.seq]);
-    }
-    const seq = this.appendEventOnly({
-      key: randomUUID(),
-      ts: this.now(),
-      kind: "buffer.loss",
-      data: { droppedSamples: total, reason: this.lossFromDisk ? "disk_full" : "cap" },
-    });
-    this.lossFromDisk = false;
-    this.openLoss = { seq, dropped: total };
   }
 }

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -8,11 +7,11 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { EXIT } from "../exit-codes.ts";
 import { UNIT_NAME } from "../service/unit-file.ts";
+import { runCli } from "../testing/run-cli.ts";
 import { installServiceCommand, type ServiceHost } from "./install-service.ts";
 import { uninstallServiceCommand } from "./uninstall-service.ts";
 
 const CLI = fileURLToPath(new URL("../cli.ts", import.meta.url));
-const AGENT_DIR = fileURLToPath(new URL("../..", import.meta.url));
 const CONFIG = {
   serverUrl: "http://127.0.0.1:9",
   deviceId: "dev_install_test",
@@ -28,26 +27,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      cwd: AGENT_DIR,
-      env: { PATH: process.env.PATH ?? "", HOME: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: 20_000,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(dir, args);
 
 async function enrolledConfig(name: string): Promise<string> {
   const path = join(dir, name, "agent.json");

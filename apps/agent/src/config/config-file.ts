@@ -1,4 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
+import { bufferMaxBytesSchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { AgentError, errnoCode } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
@@ -14,12 +15,7 @@ export const agentConfigFileSchema = z.object({
   deviceSecret: z.string().min(1).max(256),
   name: z.string().max(256),
   /** Cap of the offline buffer in bytes (default 64 MiB); the server's `bufferMaxBytes` overrides it. */
-  bufferMaxBytes: z
-    .number()
-    .int()
-    .min(1024 * 1024)
-    .max(16 * 1024 ** 3)
-    .optional(),
+  bufferMaxBytes: bufferMaxBytesSchema.optional(),
 });
 export type AgentConfigFile = Readonly<z.infer<typeof agentConfigFileSchema>>;
 

@@ -1,23 +1,11 @@
 import os from "node:os";
 import path from "node:path";
+import { chromiumLaunchOptions } from "@labfleet/e2e/chromium";
 import { type Browser, type BrowserContext, chromium, type Page } from "@playwright/test";
 
 /** The same browser the end-to-end tests use: Debian's Chromium unless CHROMIUM_PATH says otherwise. */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-  return chromium.launch({
-    headless: true,
-    ...(executablePath ? { executablePath } : {}),
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  return chromium.launch({ headless: true, ...chromiumLaunchOptions });
 }
 
 /** A context that carries the session cookie of an API sign-in, so no login form (or its rate limit) is needed. */

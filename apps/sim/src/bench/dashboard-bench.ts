@@ -6,12 +6,12 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@labfleet/db/test-db";
+import { startBuiltServer } from "@labfleet/e2e/built-server";
 import pino from "pino";
 import { startSimulator } from "../simulator.ts";
 import { launchChromium, mainThreadBusyShare, signedInContext, timeToFirstData } from "./browser.ts";
 import { cpuWindow, topWindow } from "./cpu.ts";
 import { insertMonthOfRollups } from "./rollups.ts";
-import { startBuiltServer } from "./server.ts";
 import { TrpcHttp } from "./trpc-http.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -69,7 +69,15 @@ async function main(): Promise<Row[]> {
     step("starting a database and the built control plane");
     const db = await createTestDatabase();
     cleanups.unshift(() => db.close());
-    const server = await startBuiltServer(repoRoot, db.databaseUrl);
+    // On the bench's database, so that the bench can write roll-ups into it; its banner would mix with the table.
+    const server = await startBuiltServer({
+      repoRoot,
+      adminEmail: "bench@example.test",
+      adminPassword: "correct-horse-battery-bench",
+      databaseUrl: db.databaseUrl,
+      dataDirPrefix: "labfleet-bench-",
+      stdout: "ignore",
+    });
     cleanups.unshift(() => server.stop());
     const api = await TrpcHttp.signIn(server.url, server.adminEmail, server.adminPassword);
 

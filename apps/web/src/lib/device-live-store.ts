@@ -1,9 +1,13 @@
 "use client";
 
-import type { DeviceSummary, TelemetrySample, TelemetrySampled, WireError } from "@labfleet/protocol";
-import { BatchedStore } from "./batched-store";
-import { ACK_TIMEOUT_MS, getDashboardSocket, onSocketConnect, Retainer } from "./dashboard-socket";
-import { goToLogin } from "./errors";
+import type { DeviceSnapshot, DeviceSummary, TelemetrySample, TelemetrySampled, WireError } from "@labfleet/protocol";
+import type { DashboardSocket } from "./dashboard-socket";
+import {
+  LiveSubscriptionStore,
+  type SnapshotAck,
+  storesByKey,
+  type TimedDashboardSocket,
+} from "./live-subscription-store";
 
 /** The live chart shows this much history. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
@@ -37,26 +41,13 @@ export function mergeSamples(
   return windowed.length > MAX_SAMPLES ? windowed.slice(windowed.length - MAX_SAMPLES) : windowed;
 }
 
-class DeviceLiveStore extends BatchedStore<DeviceLiveState> {
+class DeviceLiveStore extends LiveSubscriptionStore<DeviceLiveState, DeviceSnapshot> {
   private device: DeviceSummary | null = null;
   private samples: TelemetrySample[] = [];
   private pending: TelemetrySample[] = [];
-  private status: DeviceLiveState["status"] = "loading";
-  private error: WireError | null = null;
-  private dirty = false;
-  private requestSeq = 0;
-  private offConnect: (() => void) | null = null;
-  private readonly retainer = new Retainer(
-    () => this.start(),
-    () => this.stop(),
-  );
 
   constructor(private readonly deviceId: string) {
     super(INITIAL);
-  }
-
-  retain(): () => void {
-    return this.retainer.retain();
   }
 
   private readonly onSampled = ({ deviceId, sample }: TelemetrySampled): void => {
@@ -80,27 +71,29 @@ class DeviceLiveStore extends BatchedStore<DeviceLiveState> {
     if (id !== this.deviceId) return;
     this.status = "error";
     this.error = { code: "NOT_FOUND", message: "This device was removed." };
-    this.dirty = true;
-    this.flushNow();
+    this.publish();
   };
 
-  private start(): void {
-    const socket = getDashboardSocket();
+  protected listen(socket: DashboardSocket): () => void {
     socket.on("telemetry:sampled", this.onSampled);
     socket.on("device:updated", this.onUpdated);
     socket.on("device:removed", this.onRemoved);
-    this.offConnect = onSocketConnect(() => this.requestSnapshot());
-    if (socket.connected) this.requestSnapshot();
+    return () => {
+      socket.off("telemetry:sampled", this.onSampled);
+      socket.off("device:updated", this.onUpdated);
+      socket.off("device:removed", this.onRemoved);
+    };
   }
 
-  private stop(): void {
-    const socket = getDashboardSocket();
-    socket.off("telemetry:sampled", this.onSampled);
-    socket.off("device:updated", this.onUpdated);
-    socket.off("device:removed", this.onRemoved);
-    this.offConnect?.();
-    this.offConnect = null;
-    this.requestSeq += 1; // ignore an ack still in flight
+  protected emitSubscribe(socket: TimedDashboardSocket, ack: SnapshotAck<DeviceSnapshot>): void {
+    socket.emit("device:subscribe", { deviceId: this.deviceId }, ack);
+  }
+
+  protected emitUnsubscribe(socket: DashboardSocket): void {
+    socket.emit("device:unsubscribe", { deviceId: this.deviceId }, () => {});
+  }
+
+  protected override onStop(): void {
     // Nobody watches any more: drop the history; a later watcher gets a fresh snapshot with `recent`.
     this.samples = [];
     this.pending = [];
@@ -108,47 +101,18 @@ class DeviceLiveStore extends BatchedStore<DeviceLiveState> {
     this.error = null;
     this.dirty = false;
     this.snapshot = { ...INITIAL, device: this.device };
-    if (socket.connected) socket.emit("device:unsubscribe", { deviceId: this.deviceId }, () => {});
   }
 
-  private requestSnapshot(): void {
-    const seq = ++this.requestSeq;
-    getDashboardSocket()
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("device:subscribe", { deviceId: this.deviceId }, (err, res) => {
-        if (seq !== this.requestSeq) return;
-        if (err) {
-          this.fail({
-            code: "INTERNAL",
-            message: "The server did not answer. Retrying when the connection comes back.",
-          });
-          return;
-        }
-        if (!res.ok) {
-          if (res.error.code === "UNAUTHORIZED") goToLogin();
-          this.fail(res.error);
-          return;
-        }
-        this.device = res.data.device;
-        // Samples that arrived while the request was in flight are still pending and merge in on flush.
-        this.samples = mergeSamples(this.samples, res.data.recent);
-        this.status = "ready";
-        this.error = null;
-        this.dirty = true;
-        this.flushNow();
-      });
+  protected applySnapshot(data: DeviceSnapshot): void {
+    this.device = data.device;
+    // Samples that arrived while the request was in flight are still pending and merge in on flush.
+    this.samples = mergeSamples(this.samples, data.recent);
+    this.ready();
   }
 
-  private fail(error: WireError): void {
-    if (this.status === "loading" || error.code === "NOT_FOUND") this.status = "error";
-    this.error = error;
-    this.dirty = true;
-    this.flushNow();
-  }
-
-  private markDirty(): void {
-    this.dirty = true;
-    this.scheduleFlush();
+  protected override fail(error: WireError): void {
+    if (error.code === "NOT_FOUND") this.status = "error";
+    super.fail(error);
   }
 
   protected flush(): DeviceLiveState | null {
@@ -162,21 +126,16 @@ class DeviceLiveStore extends BatchedStore<DeviceLiveState> {
   }
 }
 
-const stores = new Map<string, DeviceLiveStore>();
+const stores = storesByKey((deviceId) => new DeviceLiveStore(deviceId));
 
 /** One store per device for the whole tab, so that two views of the same device share one subscription. */
 export function getDeviceLiveStore(deviceId: string): DeviceLiveStore {
-  let store = stores.get(deviceId);
-  if (!store) {
-    store = new DeviceLiveStore(deviceId);
-    stores.set(deviceId, store);
-  }
-  return store;
+  return stores.get(deviceId);
 }
 
 /** Updates the live view of a device, if one exists; used with a mutation's answer. */
 export function applyDeviceSummaryToLiveStore(device: DeviceSummary): void {
-  stores.get(device.id)?.applySummary(device);
+  stores.peek(device.id)?.applySummary(device);
 }
 
 export const deviceLiveServerSnapshot = (): DeviceLiveState => INITIAL;

@@ -1,9 +1,8 @@
 "use client";
 
-import type { DeviceSummary } from "@labfleet/protocol";
-import { BatchedStore } from "./batched-store";
-import { ACK_TIMEOUT_MS, getDashboardSocket, onSocketConnect, Retainer } from "./dashboard-socket";
-import { goToLogin } from "./errors";
+import type { DeviceSummary, WireError } from "@labfleet/protocol";
+import type { DashboardSocket } from "./dashboard-socket";
+import { LiveSubscriptionStore, type SnapshotAck, type TimedDashboardSocket } from "./live-subscription-store";
 
 export interface FleetState {
   /** Every device the server knows, by id. A new Map whenever anything in it changed. */
@@ -21,29 +20,16 @@ function freshness(device: DeviceSummary | undefined): number {
   return Math.max(device.latest?.ts ?? 0, device.lastSeenAt ?? 0);
 }
 
-class FleetStore extends BatchedStore<FleetState> {
+class FleetStore extends LiveSubscriptionStore<FleetState, DeviceSummary[]> {
   private readonly devices = new Map<string, DeviceSummary>();
-  private status: FleetState["status"] = "loading";
-  private error: string | null = null;
-  private dirty = false;
   /** Changes received while a snapshot request is in flight (null: removed); applied on top of the snapshot. */
   private inFlight: Map<string, DeviceSummary | null> | null = null;
-  private offConnect: (() => void) | null = null;
-  private readonly retainer = new Retainer(
-    () => this.start(),
-    () => this.stop(),
-  );
 
   constructor() {
     super(INITIAL);
   }
 
   readonly getServerSnapshot = (): FleetState => INITIAL;
-
-  /** Starts (or keeps) the fleet subscription; returns the release function. */
-  retain(): () => void {
-    return this.retainer.retain();
-  }
 
   /** A summary from anywhere newer than the socket (a mutation's answer): shown now, not at the next broadcast. */
   readonly applySummary = (device: DeviceSummary): void => {
@@ -63,71 +49,52 @@ class FleetStore extends BatchedStore<FleetState> {
     this.markDirty();
   };
 
-  private start(): void {
-    const socket = getDashboardSocket();
+  protected listen(socket: DashboardSocket): () => void {
     socket.on("device:updated", this.onUpdated);
     socket.on("device:removed", this.onRemoved);
-    this.offConnect = onSocketConnect(() => this.requestSnapshot());
-    if (socket.connected) this.requestSnapshot();
+    return () => {
+      socket.off("device:updated", this.onUpdated);
+      socket.off("device:removed", this.onRemoved);
+    };
   }
 
-  private stop(): void {
-    const socket = getDashboardSocket();
-    socket.off("device:updated", this.onUpdated);
-    socket.off("device:removed", this.onRemoved);
-    this.offConnect?.();
-    this.offConnect = null;
+  protected emitSubscribe(socket: TimedDashboardSocket, ack: SnapshotAck<DeviceSummary[]>): void {
+    socket.emit("fleet:subscribe", {}, ack);
+  }
+
+  protected emitUnsubscribe(socket: DashboardSocket): void {
+    socket.emit("fleet:unsubscribe", {}, () => {});
+  }
+
+  protected override onRequest(): void {
+    this.inFlight = new Map();
+  }
+
+  protected override onStop(): void {
     this.inFlight = null;
-    if (socket.connected) socket.emit("fleet:unsubscribe", {}, () => {});
   }
 
-  private requestSnapshot(): void {
-    const changes = new Map<string, DeviceSummary | null>();
-    this.inFlight = changes;
-    getDashboardSocket()
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("fleet:subscribe", {}, (err, res) => {
-        if (this.inFlight !== changes) return; // superseded by a newer request, or stopped
-        this.inFlight = null;
-        if (err) {
-          this.fail("The server did not answer. Retrying when the connection comes back.");
-          return;
-        }
-        if (!res.ok) {
-          if (res.error.code === "UNAUTHORIZED") goToLogin();
-          this.fail(res.error.message);
-          return;
-        }
-        this.devices.clear();
-        for (const device of res.data) this.devices.set(device.id, device);
-        for (const [id, change] of changes) {
-          if (change === null) this.devices.delete(id);
-          else if (freshness(change) >= freshness(this.devices.get(id))) this.devices.set(id, change);
-        }
-        this.status = "ready";
-        this.error = null;
-        this.dirty = true;
-        this.flushNow();
-      });
+  protected applySnapshot(data: DeviceSummary[]): void {
+    const changes = this.inFlight ?? new Map<string, DeviceSummary | null>();
+    this.inFlight = null;
+    this.devices.clear();
+    for (const device of data) this.devices.set(device.id, device);
+    for (const [id, change] of changes) {
+      if (change === null) this.devices.delete(id);
+      else if (freshness(change) >= freshness(this.devices.get(id))) this.devices.set(id, change);
+    }
+    this.ready();
   }
 
-  private fail(message: string): void {
-    // Keep showing what we had: stale numbers with a notice beat an empty page.
-    if (this.status === "loading") this.status = "error";
-    this.error = message;
-    this.dirty = true;
-    this.flushNow();
-  }
-
-  private markDirty(): void {
-    this.dirty = true;
-    this.scheduleFlush();
+  protected override fail(error: WireError): void {
+    this.inFlight = null;
+    super.fail(error);
   }
 
   protected flush(): FleetState | null {
     if (!this.dirty) return null;
     this.dirty = false;
-    return { devices: new Map(this.devices), status: this.status, error: this.error };
+    return { devices: new Map(this.devices), status: this.status, error: this.error?.message ?? null };
   }
 }
 

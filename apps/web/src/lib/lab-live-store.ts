@@ -2,9 +2,13 @@
 
 import type { DeviceSummary, Lab, LabSnapshot, Seat, WireError } from "@labfleet/protocol";
 import { useEffect, useSyncExternalStore } from "react";
-import { BatchedStore } from "./batched-store";
-import { ACK_TIMEOUT_MS, getDashboardSocket, onSocketConnect, Retainer } from "./dashboard-socket";
-import { goToLogin } from "./errors";
+import type { DashboardSocket } from "./dashboard-socket";
+import {
+  LiveSubscriptionStore,
+  type SnapshotAck,
+  storesByKey,
+  type TimedDashboardSocket,
+} from "./live-subscription-store";
 
 export interface LabLiveState {
   lab: Lab | null;
@@ -21,26 +25,14 @@ const INITIAL: LabLiveState = { lab: null, seats: [], devices: new Map(), status
  * One lab's room map, live: a snapshot on `lab:subscribe`, then `device:updated` for the lab's devices, applied at
  * most once per flush interval however many devices report. `lab:changed` (a placement, a resize) re-asks.
  */
-class LabLiveStore extends BatchedStore<LabLiveState> {
+class LabLiveStore extends LiveSubscriptionStore<LabLiveState, LabSnapshot> {
   private lab: Lab | null = null;
   private seats: Seat[] = [];
   private readonly devices = new Map<string, DeviceSummary>();
-  private status: LabLiveState["status"] = "loading";
-  private error: WireError | null = null;
-  private dirty = false;
-  private requestSeq = 0;
-  private offConnect: (() => void) | null = null;
-  private readonly retainer = new Retainer(
-    () => this.start(),
-    () => this.stop(),
-  );
+  protected override timeoutMessage = "The server did not answer. Retrying on reconnect.";
 
   constructor(private readonly labId: string) {
     super(INITIAL);
-  }
-
-  retain(): () => void {
-    return this.retainer.retain();
   }
 
   /** After a mutation that changed the layout: no need to wait for the broadcast. */
@@ -51,63 +43,36 @@ class LabLiveStore extends BatchedStore<LabLiveState> {
     if (device.labId !== this.labId && !this.devices.has(device.id)) return;
     if (device.labId !== this.labId) this.devices.delete(device.id);
     else this.devices.set(device.id, device);
-    this.dirty = true;
-    this.scheduleFlush();
+    this.markDirty();
   };
 
   private readonly onChanged = ({ labId }: { labId: string }): void => {
     if (labId === this.labId) this.requestSnapshot();
   };
 
-  private start(): void {
-    const socket = getDashboardSocket();
+  protected listen(socket: DashboardSocket): () => void {
     socket.on("device:updated", this.onUpdated);
     socket.on("lab:changed", this.onChanged);
-    this.offConnect = onSocketConnect(() => this.requestSnapshot());
-    if (socket.connected) this.requestSnapshot();
+    return () => {
+      socket.off("device:updated", this.onUpdated);
+      socket.off("lab:changed", this.onChanged);
+    };
   }
 
-  private stop(): void {
-    const socket = getDashboardSocket();
-    socket.off("device:updated", this.onUpdated);
-    socket.off("lab:changed", this.onChanged);
-    this.offConnect?.();
-    this.offConnect = null;
-    this.requestSeq++;
-    if (socket.connected) socket.emit("lab:unsubscribe", { labId: this.labId }, () => {});
+  protected emitSubscribe(socket: TimedDashboardSocket, ack: SnapshotAck<LabSnapshot>): void {
+    socket.emit("lab:subscribe", { labId: this.labId }, ack);
   }
 
-  private requestSnapshot(): void {
-    const seq = ++this.requestSeq;
-    getDashboardSocket()
-      .timeout(ACK_TIMEOUT_MS)
-      .emit("lab:subscribe", { labId: this.labId }, (err, res) => {
-        if (seq !== this.requestSeq) return;
-        if (err) return this.fail({ code: "INTERNAL", message: "The server did not answer. Retrying on reconnect." });
-        if (!res.ok) {
-          if (res.error.code === "UNAUTHORIZED") goToLogin();
-          return this.fail(res.error);
-        }
-        this.apply(res.data);
-      });
+  protected emitUnsubscribe(socket: DashboardSocket): void {
+    socket.emit("lab:unsubscribe", { labId: this.labId }, () => {});
   }
 
-  private apply(snapshot: LabSnapshot): void {
+  protected applySnapshot(snapshot: LabSnapshot): void {
     this.lab = snapshot.lab;
     this.seats = snapshot.seats;
     this.devices.clear();
     for (const d of snapshot.devices) this.devices.set(d.id, d);
-    this.status = "ready";
-    this.error = null;
-    this.dirty = true;
-    this.flushNow();
-  }
-
-  private fail(error: WireError): void {
-    if (this.status === "loading") this.status = "error";
-    this.error = error;
-    this.dirty = true;
-    this.flushNow();
+    this.ready();
   }
 
   protected flush(): LabLiveState | null {
@@ -123,15 +88,10 @@ class LabLiveStore extends BatchedStore<LabLiveState> {
   }
 }
 
-const stores = new Map<string, LabLiveStore>();
+const stores = storesByKey((labId) => new LabLiveStore(labId));
 
 export function getLabLiveStore(labId: string): LabLiveStore {
-  let store = stores.get(labId);
-  if (!store) {
-    store = new LabLiveStore(labId);
-    stores.set(labId, store);
-  }
-  return store;
+  return stores.get(labId);
 }
 
 /** A lab's room map, live while mounted. */

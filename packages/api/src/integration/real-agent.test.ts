@@ -1,42 +1,17 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import type { DeviceSummary } from "@labfleet/protocol";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
 import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
 import { connectDashboard, nextEvent } from "../testing/sockets.ts";
+import { agentProcess } from "./agent-process.ts";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const agentCli = path.join(repoRoot, "apps/agent/src/cli.ts");
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real agent CLI (from source, through tsx) as a separate process. */
-function agent(args: string[]): { child: ChildProcess; done: Promise<Exit>; output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", agentCli, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, LABFLEET_LOG_LEVEL: "debug" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  const done = new Promise<Exit>((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
-  return { child, done, output: () => stdout };
-}
+/** The real agent CLI as a separate process, logging at debug level. */
+const agent = (args: string[]) => agentProcess(args, { LABFLEET_LOG_LEVEL: "debug" });
 
 describe("a real agent process against a real control plane", () => {
   let cp: TestControlPlane;

@@ -10,15 +10,14 @@ import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Field } from "../ui/field";
 import { ErrorNotice } from "../ui/notice";
 import { inputErrorMessage as errorMessage } from "./input-error";
+import { type LabShape, LabShapeFields, labShapeInput } from "./lab-shape-fields";
 
 /** Rename, resize, hot threshold, delete. */
 export function LabSettings({ lab, onSaved }: { lab: Lab; onSaved: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const router = useRouter();
-  const [name, setName] = useState(lab.name);
-  const [rows, setRows] = useState(String(lab.rows));
-  const [cols, setCols] = useState(String(lab.cols));
+  const [shape, setShape] = useState<LabShape>({ name: lab.name, rows: String(lab.rows), cols: String(lab.cols) });
   const [hot, setHot] = useState(String(lab.hotTempC));
   const [confirming, setConfirming] = useState(false);
   const invalidate = () => queryClient.invalidateQueries({ queryKey: trpc.lab.list.queryKey() });
@@ -40,32 +39,12 @@ export function LabSettings({ lab, onSaved }: { lab: Lab; onSaved: () => void })
   );
   function submit(e: FormEvent) {
     e.preventDefault();
-    update.mutate({ id: lab.id, name, rows: Number(rows), cols: Number(cols), hotTempC: Number(hot) });
+    update.mutate({ id: lab.id, ...labShapeInput(shape), hotTempC: Number(hot) });
   }
   return (
     <>
       <form onSubmit={submit} className="flex flex-wrap items-end gap-3" data-testid="lab-settings">
-        <Field id="lab-edit-name" label="Name" value={name} onChange={(e) => setName(e.target.value)} required />
-        <Field
-          id="lab-edit-rows"
-          label="Rows"
-          type="number"
-          min={1}
-          max={26}
-          value={rows}
-          onChange={(e) => setRows(e.target.value)}
-          className="w-24"
-        />
-        <Field
-          id="lab-edit-cols"
-          label="Columns"
-          type="number"
-          min={1}
-          max={20}
-          value={cols}
-          onChange={(e) => setCols(e.target.value)}
-          className="w-24"
-        />
+        <LabShapeFields idPrefix="lab-edit" shape={shape} onChange={setShape} />
         <Field
           id="lab-edit-hot"
           label="Hot at (°C)"

@@ -28,14 +28,13 @@ export function PlacementPanel({
   const trpc = useTRPC();
   const [error, setError] = useState<string | null>(null);
   const all = useQuery(trpc.device.list.queryOptions(undefined, { staleTime: 30_000 }));
-  const onSettled = () => onChanged();
-  const onError = (e: unknown) => setError(errorMessage(e));
-  const place = useMutation(
-    trpc.lab.placeDevice.mutationOptions({ onSettled, onError, onSuccess: () => setError(null) }),
-  );
-  const unplace = useMutation(
-    trpc.lab.unplaceDevice.mutationOptions({ onSettled, onError, onSuccess: () => setError(null) }),
-  );
+  const callbacks = {
+    onSettled: () => onChanged(),
+    onError: (e: unknown) => setError(errorMessage(e)),
+    onSuccess: () => setError(null),
+  };
+  const place = useMutation(trpc.lab.placeDevice.mutationOptions(callbacks));
+  const unplace = useMutation(trpc.lab.unplaceDevice.mutationOptions(callbacks));
   const seatOf = new Map(seats.filter((s) => s.deviceId).map((s) => [s.deviceId as string, s.label]));
   const free = seats.filter((s) => !s.deviceId);
   const lab = [...devices.values()].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
@@ -70,25 +69,17 @@ export function PlacementPanel({
         <h2 className="text-sm font-semibold text-slate-900">Seats</h2>
         <ul className="mt-2 space-y-2">
           {lab.map((d) => (
-            <li key={d.id} className="flex items-center justify-between gap-2 text-sm">
-              <span className="min-w-0 flex-1 truncate text-slate-700">{d.name}</span>
-              <select
-                aria-label={`Seat of ${d.name}`}
-                data-testid={`place-${d.id}`}
-                className={`${inputClass} w-28! shrink-0`}
-                value={seatOf.get(d.id) ?? NOT_PLACED}
-                onChange={(e) => choose(d.id, e.target.value)}
-                disabled={place.isPending || unplace.isPending}
-              >
-                <option value={NOT_PLACED}>not placed</option>
-                {seatOf.get(d.id) && <option value={seatOf.get(d.id)}>{seatOf.get(d.id)}</option>}
-                {free.map((s) => (
-                  <option key={s.id} value={s.label}>
-                    {s.label}
-                  </option>
-                ))}
-              </select>
-            </li>
+            <SeatSelectRow
+              key={d.id}
+              name={d.name}
+              label={`Seat of ${d.name}`}
+              testId={`place-${d.id}`}
+              current={seatOf.get(d.id)}
+              emptyLabel="not placed"
+              free={free}
+              onChoose={(label) => choose(d.id, label)}
+              disabled={place.isPending || unplace.isPending}
+            />
           ))}
         </ul>
       </section>
@@ -97,28 +88,63 @@ export function PlacementPanel({
           <h2 className="text-sm font-semibold text-slate-900">Bring a device into this lab</h2>
           <ul className="mt-2 space-y-2">
             {outside.map((d) => (
-              <li key={d.id} className="flex items-center justify-between gap-2 text-sm">
-                <span className="min-w-0 flex-1 truncate text-slate-700">{d.name}</span>
-                <select
-                  aria-label={`Seat for ${d.name}`}
-                  data-testid={`bring-${d.id}`}
-                  className={`${inputClass} w-28! shrink-0`}
-                  value={NOT_PLACED}
-                  onChange={(e) => choose(d.id, e.target.value)}
-                  disabled={place.isPending}
-                >
-                  <option value={NOT_PLACED}>choose…</option>
-                  {free.map((s) => (
-                    <option key={s.id} value={s.label}>
-                      {s.label}
-                    </option>
-                  ))}
-                </select>
-              </li>
+              <SeatSelectRow
+                key={d.id}
+                name={d.name}
+                label={`Seat for ${d.name}`}
+                testId={`bring-${d.id}`}
+                emptyLabel="choose…"
+                free={free}
+                onChoose={(label) => choose(d.id, label)}
+                disabled={place.isPending}
+              />
             ))}
           </ul>
         </section>
       )}
     </aside>
+  );
+}
+
+/** A device's name and a seat picker: its current seat (if any), "none", and the free seats. */
+function SeatSelectRow({
+  name,
+  label,
+  testId,
+  current,
+  emptyLabel,
+  free,
+  onChoose,
+  disabled,
+}: {
+  name: string;
+  label: string;
+  testId: string;
+  current?: string | undefined;
+  emptyLabel: string;
+  free: readonly Seat[];
+  onChoose: (seatLabel: string) => void;
+  disabled: boolean;
+}) {
+  return (
+    <li className="flex items-center justify-between gap-2 text-sm">
+      <span className="min-w-0 flex-1 truncate text-slate-700">{name}</span>
+      <select
+        aria-label={label}
+        data-testid={testId}
+        className={`${inputClass} w-28! shrink-0`}
+        value={current ?? NOT_PLACED}
+        onChange={(e) => onChoose(e.target.value)}
+        disabled={disabled}
+      >
+        <option value={NOT_PLACED}>{emptyLabel}</option>
+        {current && <option value={current}>{current}</option>}
+        {free.map((s) => (
+          <option key={s.id} value={s.label}>
+            {s.label}
+          </option>
+        ))}
+      </select>
+    </li>
   );
 }

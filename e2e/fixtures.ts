@@ -1,4 +1,6 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -73,4 +75,23 @@ export async function addWebhook(page: Page, url: string, name: string): Promise
   const secret = (await page.getByTestId("webhook-secret").textContent())?.trim() ?? "";
   expect(secret).toMatch(/^whsec_/);
   return secret;
+}
+
+/** Enrolls a real agent process with a token (as a person would paste it), then starts it running. */
+export function enrollAndRunAgent(
+  server: RunningServer,
+  token: string,
+  configPath: string,
+): { deviceId: string; agent: ChildProcess } {
+  const enroll = spawnSync(
+    process.execPath,
+    [agentCli, "enroll", "--server", server.url, "--token", token, "--config", configPath],
+    { encoding: "utf8", timeout: 30_000 },
+  );
+  expect(enroll.status, enroll.stderr + enroll.stdout).toBe(0);
+  const { deviceId } = JSON.parse(readFileSync(configPath, "utf8")) as { deviceId: string };
+  const agent = spawn(process.execPath, [agentCli, "run", "--config", configPath], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return { deviceId, agent };
 }

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { addWebhook, agentCli, expect, signIn, startWebhookReceiver, stopProcess, test } from "../fixtures.ts";
+import { addWebhook, enrollAndRunAgent, expect, signIn, startWebhookReceiver, stopProcess, test } from "../fixtures.ts";
 
 test("an alert fires from a real agent, is acknowledged and resolves; a webhook gets it signed; /metrics serves it", async ({
   page,
@@ -20,13 +20,7 @@ test("an alert fires from a real agent, is acknowledged and resolves; a webhook 
     await page.getByLabel(/label/i).fill("Alerts room");
     await page.getByRole("button", { name: /create token/i }).click();
     const token = (await page.getByTestId("new-token-value").textContent())?.trim() ?? "";
-    const enroll = spawnSync(
-      process.execPath,
-      [agentCli, "enroll", "--server", server.url, "--token", token, "--config", configPath],
-      { encoding: "utf8", timeout: 30_000 },
-    );
-    expect(enroll.status, enroll.stderr + enroll.stdout).toBe(0);
-    agent = spawn(process.execPath, [agentCli, "run", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    agent = enrollAndRunAgent(server, token, configPath).agent;
 
     // A webhook, whose secret is shown once.
     const secret = await addWebhook(page, receiver.url, "Staff chat");

@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { agentCli, expect, signIn, stopProcess, test } from "../fixtures.ts";
+import { enrollAndRunAgent, expect, signIn, stopProcess, test } from "../fixtures.ts";
 
 test("an instructor enrolls a real agent from the UI, watches it live, and revokes it", async ({ page, server }) => {
   const agentDir = mkdtempSync(path.join(os.tmpdir(), "labfleet-e2e-agent-"));
@@ -27,15 +27,9 @@ test("an instructor enrolls a real agent from the UI, watches it live, and revok
     await expect(page.getByTestId("token-row").filter({ hasText: "Room 101" })).toBeVisible();
 
     // A real agent process enrolls with it...
-    const enroll = spawnSync(
-      process.execPath,
-      [agentCli, "enroll", "--server", server.url, "--token", token as string, "--config", configPath],
-      { encoding: "utf8", timeout: 30_000 },
-    );
-    expect(enroll.status, enroll.stderr + enroll.stdout).toBe(0);
-
     // ...and runs, while a small CPU burner makes the load move.
-    agent = spawn(process.execPath, [agentCli, "run", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    const started = enrollAndRunAgent(server, token as string, configPath);
+    agent = started.agent;
     burner = spawn(process.execPath, [
       "-e",
       "const end=Date.now()+60000;(function tick(){const s=Date.now();while(Date.now()-s<Math.random()*400);if(Date.now()<end)setTimeout(tick,Math.random()*300)})()",
@@ -43,8 +37,7 @@ test("an instructor enrolls a real agent from the UI, watches it live, and revok
 
     await page.getByRole("link", { name: /^devices$/i }).click();
     // Its own tile: other specs' devices share this server.
-    const { deviceId } = JSON.parse(readFileSync(configPath, "utf8")) as { deviceId: string };
-    const tile = page.getByTestId(`device-tile-${deviceId}`);
+    const tile = page.getByTestId(`device-tile-${started.deviceId}`);
     await expect(tile).toBeVisible();
     await expect(tile.getByTestId("device-status")).toHaveText(/online/i);
     const cpu = tile.getByTestId("device-cpu");

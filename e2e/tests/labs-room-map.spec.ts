@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { agentCli, expect, signIn, stopProcess, test } from "../fixtures.ts";
+import { enrollAndRunAgent, expect, signIn, stopProcess, test } from "../fixtures.ts";
 
 test("an instructor builds a lab, places a live agent on the room map, and finds it in the fleet list", async ({
   page,
@@ -34,14 +34,9 @@ test("an instructor builds a lab, places a live agent on the room map, and finds
     await page.getByLabel(/label/i).fill("Room 12 machines");
     await page.getByRole("button", { name: /create token/i }).click();
     const token = (await page.getByTestId("new-token-value").textContent())?.trim() ?? "";
-    const enroll = spawnSync(
-      process.execPath,
-      [agentCli, "enroll", "--server", server.url, "--token", token, "--config", configPath],
-      { encoding: "utf8", timeout: 30_000 },
-    );
-    expect(enroll.status, enroll.stderr + enroll.stdout).toBe(0);
-    const deviceId = (JSON.parse(readFileSync(configPath, "utf8")) as { deviceId: string }).deviceId;
-    agent = spawn(process.execPath, [agentCli, "run", "--config", configPath], { stdio: ["ignore", "pipe", "pipe"] });
+    const started = enrollAndRunAgent(server, token, configPath);
+    const deviceId = started.deviceId;
+    agent = started.agent;
 
     // Placed on B2 from the panel beside the map, it shows there live.
     await page.goto(labUrl);

@@ -37,7 +37,8 @@ export const deviceHistorySchema = z.object({
 });
 export type DeviceHistory = z.infer<typeof deviceHistorySchema>;
 
-interface Row {
+/** A roll-up row as the telemetry_rollup table returns it (the columns the history reads). */
+export interface RollupColumns {
   ts: Date;
   cpu_load_avg: number;
   cpu_load_max: number;
@@ -69,7 +70,12 @@ export async function deviceHistory(db: Db, deviceId: string, range: HistoryRang
   // The newest point is the (partial) bucket holding now, then whole ones back to the start of the range.
   const count = Math.min(MAX_HISTORY_POINTS, Math.ceil(plan.rangeS / plan.bucketS));
   const fromMs = Math.floor(nowMs / widthMs) * widthMs - (count - 1) * widthMs;
-  const { rows } = await db.pool.query<Row>(HISTORY_SQL, [deviceId, plan.sourceS, plan.bucketS, new Date(fromMs)]);
+  const { rows } = await db.pool.query<RollupColumns>(HISTORY_SQL, [
+    deviceId,
+    plan.sourceS,
+    plan.bucketS,
+    new Date(fromMs),
+  ]);
   const num = (v: unknown) => (v == null ? null : Number(v));
   return {
     bucketS: plan.bucketS,

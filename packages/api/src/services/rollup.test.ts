@@ -5,24 +5,16 @@ import { createTestDatabase } from "@labfleet/db/test-db";
 import { createLogger } from "../logger.ts";
 import { sample } from "../testing/sockets.ts";
 import type { Db } from "./deps.ts";
+import type { RollupColumns } from "./history.ts";
 import { deviceHistory, HISTORY_PLAN, MAX_HISTORY_POINTS } from "./history.ts";
 import { applyRetention, noteLateTelemetry, ROLLUP_LEVELS, runRollups } from "./rollup.ts";
 
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
 const GiB = 1024 ** 3;
 
-interface RollupRow {
+interface RollupRow extends RollupColumns {
   bucket_s: number;
-  ts: Date;
   n: number;
-  cpu_load_avg: number;
-  cpu_load_max: number;
-  mem_used_avg: number;
-  mem_total: number;
-  cpu_temp_avg: number | null;
-  cpu_temp_max: number | null;
-  power_avg_w: number | null;
-  throttled_share: number | null;
 }
 
 function near(actual: number | null | undefined, expected: number, what: string): void {

@@ -5,13 +5,20 @@
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { build } from "esbuild";
+import { build, transform } from "esbuild";
 
 const here = new URL(".", import.meta.url);
 const pkg = JSON.parse(await readFile(new URL("package.json", here), "utf8"));
 const outfile = new URL("dist/cli.js", here).pathname;
 
 await rm(new URL("dist", here), { recursive: true, force: true });
+
+// The Node flags come from src/node-flags.ts, the one place that names them, into the shebang.
+const flagsTs = await readFile(new URL("src/node-flags.ts", here), "utf8");
+const { AGENT_NODE_FLAGS } = await import(
+  `data:text/javascript,${encodeURIComponent((await transform(flagsTs, { loader: "ts", format: "esm" })).code)}`
+);
+const shebang = `#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(" ")}`.trimEnd();
 
 // systeminformation is only needed to probe the hardware for the inventory, which runs in a short-lived child
 // process. It goes in its own file, loaded on first use, so the long-lived agent never holds its ~700 KiB of code.
@@ -61,7 +68,7 @@ const result = await build({
   plugins: [siSeparate, zodEnglishOnly],
   banner: {
     // Bundled CommonJS dependencies call require(); ESM output has none unless we make one.
-    js: "#!/usr/bin/env node\nimport { createRequire as __labfleetCreateRequire } from 'module'; const require = __labfleetCreateRequire(import.meta.url);",
+    js: `${shebang}\nimport { createRequire as __labfleetCreateRequire } from 'module'; const require = __labfleetCreateRequire(import.meta.url);`,
   },
   logLevel: "warning",
   metafile: true,

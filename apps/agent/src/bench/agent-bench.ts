@@ -4,12 +4,13 @@
 // Flags: --seconds N (per phase, default 60), --no-write (do not update docs/BENCHMARKS.md).
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ProcSampler } from "../collectors/sampler.ts";
+import { shebangNodeFlags } from "../node-flags.ts";
 import { type AckServer, startAckServer } from "./ack-server.ts";
 import { type PhaseResult, resultTable, writeBenchmarkDoc } from "./bench-doc.ts";
 import { CLOCK_TICKS_PER_S, percentile, readCpuTicks, readRssAnonBytes, readRssBytes } from "./process-stats.ts";
@@ -79,7 +80,11 @@ async function measure(
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: "string", default: "60" }, "no-write": { type: "boolean", default: false } },
+    options: {
+      seconds: { type: "string", default: "60" },
+      "no-write": { type: "boolean", default: false },
+      "node-arg": { type: "string", multiple: true, default: [] },
+    },
   });
   const seconds = Number(values.seconds);
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3_600) throw new Error("--seconds must be 1..3600");
@@ -88,6 +93,10 @@ async function main(): Promise<void> {
     throw new Error("cannot build the agent");
   }
 
+  // The agent runs with the flags its shebang names, as an installed agent does; --node-arg adds to them.
+  const firstLine = (await readFile(CLI, "utf8")).slice(0, 200).split("\n")[0] ?? "";
+  const nodeFlags = [...shebangNodeFlags(firstLine), ...(values["node-arg"] ?? [])];
+  process.stdout.write(`agent node flags: ${nodeFlags.join(" ") || "(none)"}\n`);
   const dir = await mkdtemp(join(tmpdir(), "labfleet-bench-"));
   const server = await startAckServer(1_000);
   const configPath = join(dir, "agent.json");
@@ -96,7 +105,7 @@ async function main(): Promise<void> {
     JSON.stringify({ serverUrl: server.url, deviceId: "bench-device", deviceSecret: "bench-secret", name: "bench" }),
     { mode: 0o600 },
   );
-  const agent = spawn(process.execPath, [CLI, "run", "--config", configPath], {
+  const agent = spawn(process.execPath, [...nodeFlags, CLI, "run", "--config", configPath], {
     cwd: dir,
     env: { ...process.env, LABFLEET_LOG_LEVEL: "warn", LABFLEET_AGENT_STATE_DIR: dir },
     stdio: ["ignore", "inherit", "inherit"],

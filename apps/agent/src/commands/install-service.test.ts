@@ -48,7 +48,10 @@ describe("install-service and uninstall-service (the real CLI, into temp folders
     assert.match(install.stdout, /systemctl daemon-reload && systemctl enable --now labfleet-agent\.service/);
 
     const unit = await readFile(join(units, UNIT_NAME), "utf8");
-    assert.match(unit, new RegExp(`^ExecStart=\\S+ ${CLI} run --config ${serviceConfig}$`, "m"));
+    assert.match(
+      unit,
+      new RegExp(`^ExecStart=\\S+ --no-opt --no-sparkplug ${CLI} run --config ${serviceConfig}$`, "m"),
+    );
     assert.equal((await stat(join(units, UNIT_NAME))).mode & 0o777, 0o644);
     assert.equal((await stat(serviceConfig)).mode & 0o777, 0o600, "the copy holds the device secret");
     assert.deepEqual(JSON.parse(await readFile(serviceConfig, "utf8")), CONFIG);

@@ -30,7 +30,9 @@ function directives(unit: string): Map<string, string[]> {
 describe("renderUnitFile", () => {
   test("runs the agent with the service config, restarts it and hardens it", () => {
     const d = directives(renderUnitFile(base));
-    assert.deepEqual(d.get("ExecStart"), [`${process.execPath} ${CLI} run --config /etc/labfleet/agent.json`]);
+    assert.deepEqual(d.get("ExecStart"), [
+      `${process.execPath} --no-opt --no-sparkplug ${CLI} run --config /etc/labfleet/agent.json`,
+    ]);
     const expected: Record<string, string> = {
       Restart: "always",
       RestartSec: "5s",
@@ -62,7 +64,7 @@ describe("renderUnitFile", () => {
       renderUnitFile({ ...base, cliPath: "/opt/lab fleet/cli.js", configPath: "/srv/100%/$HOME/agent.json" }),
     );
     assert.deepEqual(d.get("ExecStart"), [
-      `${process.execPath} "/opt/lab fleet/cli.js" run --config "/srv/100%%/$$HOME/agent.json"`,
+      `${process.execPath} --no-opt --no-sparkplug "/opt/lab fleet/cli.js" run --config "/srv/100%%/$$HOME/agent.json"`,
     ]);
     // Outside Exec lines $ is literal; % is still a specifier.
     assert.equal(quoteUnitWord("/srv/100%/$HOME", { exec: false }), '"/srv/100%%/$HOME"');

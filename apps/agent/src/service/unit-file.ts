@@ -1,6 +1,7 @@
 import { isAbsolute } from "node:path";
 import { AgentError } from "../errors.ts";
 import { EXIT } from "../exit-codes.ts";
+import { AGENT_NODE_FLAGS } from "../node-flags.ts";
 
 export const UNIT_NAME = "labfleet-agent.service";
 export const DEFAULT_UNIT_DIR = "/etc/systemd/system";
@@ -58,7 +59,9 @@ export function renderUnitFile(i: UnitFileInputs): string {
   const node = checkPath("The node binary", i.nodePath);
   const cli = checkPath("The agent CLI", i.cliPath);
   const config = checkPath("--service-config", i.configPath);
-  const exec = [node, cli, "run", "--config", config].map((w) => quoteUnitWord(w, { exec: true })).join(" ");
+  const exec = [node, ...AGENT_NODE_FLAGS, cli, "run", "--config", config]
+    .map((w) => quoteUnitWord(w, { exec: true }))
+    .join(" ");
   const lines = [
     `# Written by labfleet-agent install-service ${i.agentVersion}; remove with labfleet-agent uninstall-service.`,
     "[Unit]",

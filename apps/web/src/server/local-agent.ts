@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream, existsSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
+import { shebangNodeFlags } from "@labfleet/agent/node-flags";
 import { createEnrollmentToken, type Db } from "@labfleet/api";
 
 export interface LocalAgent {
@@ -33,8 +34,10 @@ export async function startLocalAgent(opts: {
   const logPath = path.join(dir, "agent.log");
   const log = createWriteStream(logPath, { flags: "a" });
   const env = { ...process.env, LABFLEET_AGENT_CONFIG: configPath };
+  // With this server's Node, and the flags the bundle's shebang asks for, as an installed agent runs.
+  const nodeFlags = shebangNodeFlags(readFileSync(opts.agentCli, "utf8").slice(0, 200).split("\n")[0] ?? "");
   const run = (args: string[]) => {
-    const child = spawn(process.execPath, [opts.agentCli, ...args, "--config", configPath], {
+    const child = spawn(process.execPath, [...nodeFlags, opts.agentCli, ...args, "--config", configPath], {
       env,
       stdio: ["ignore", "pipe", "pipe"],
     });

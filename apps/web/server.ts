@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     const plane = createControlPlane({
       db,
       auth,
+      modelsDir: path.join(env.dataDir, "models"),
       intervals: {
         watchedMs: env.LABFLEET_TELEMETRY_WATCHED_MS,
         idleMs: env.LABFLEET_TELEMETRY_IDLE_MS,

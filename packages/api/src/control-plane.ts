@@ -8,6 +8,7 @@ import { handleEnroll } from "./http/enroll.ts";
 import { createInstallHandler, type InstallOptions } from "./http/install.ts";
 import { sendError, sendJson } from "./http/json.ts";
 import { createMetricsHandler, METRICS_PATH } from "./http/metrics.ts";
+import { handleModelsHttp } from "./http/models.ts";
 import { registerJobs } from "./jobs/index.ts";
 import { JobScheduler } from "./jobs/scheduler.ts";
 import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
@@ -16,6 +17,7 @@ import { EdgeCounters } from "./realtime/handle.ts";
 import { FleetHub, type TelemetryIntervals } from "./realtime/hub.ts";
 import { appRouter } from "./routers/root.ts";
 import type { Db } from "./services/deps.ts";
+import { BlobStore } from "./services/models/blob-store.ts";
 import { sessionUser } from "./trpc/init.ts";
 
 export type PageHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -26,6 +28,8 @@ export interface ControlPlaneOptions {
   intervals: TelemetryIntervals;
   /** Serves everything that is not an API (the Next app). Absent in API-only tests. */
   pages?: PageHandler;
+  /** Where model files are kept (content-addressed blobs), e.g. <data folder>/models. */
+  modelsDir: string;
   /** The one-line installer under /install/ (public). Absent: those paths answer 404. */
   install?: InstallOptions;
 }
@@ -50,6 +54,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     serveClient: false,
   });
   const hub = new FleetHub(db, io.of("/dashboard") as never, options.intervals);
+  const blobs = new BlobStore(options.modelsDir);
 
   const trpcHandler = createHTTPHandler({
     router: appRouter,
@@ -57,7 +62,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     maxBodySize: 1024 * 1024,
     async createContext({ req }) {
       const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
-      return { db, auth, hub, log: db.log, user: session ? sessionUser(session.user) : null };
+      return { db, auth, hub, blobs, log: db.log, user: session ? sessionUser(session.user) : null };
     },
   });
 
@@ -78,6 +83,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     if (path === "/api/health") return sendJson(res, 200, { ok: true });
     if (installHandler && path.startsWith("/install/")) return installHandler(req, res, path);
     if (path === METRICS_PATH) return handleMetrics(req, res);
+    if (path.startsWith("/api/models/")) return handleModelsHttp(req, res, path, { db, auth, hub, blobs });
     if (path.startsWith("/api/")) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such API." } });
     if (!pages) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No pages are served here." } });
     if (!PUBLIC_PAGE.test(path)) {
@@ -109,6 +115,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     httpServer,
     io,
     hub,
+    blobs,
     counters,
     jobs,
     async close(): Promise<void> {

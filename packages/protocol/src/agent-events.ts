@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Ack } from "./errors.ts";
 import type { EventsReportInput } from "./events.ts";
 import type { Inventory, InventoryInput } from "./inventory.ts";
+import type { ModelsDesired, ModelsStatusReport, RunCancel, RunProgress, RunStartInput } from "./models.ts";
 import type { TelemetryReportAck, TelemetrySampleInput } from "./telemetry.ts";
 
 /** socket.io namespace for agents. */
@@ -55,12 +56,21 @@ export interface AgentToServerEvents {
   ) => void;
   /** Agent events, each with an idempotency key; `stored` counts the ones not seen before. */
   "events:report": (payload: EventsReportInput, ack: (res: Ack<{ stored: number }>) => void) => void;
+  /** Where each desired model version is on this device (sent on connect and on every change). */
+  "models:status": (payload: ModelsStatusReport, ack: (res: Ack<{ stored: number }>) => void) => void;
+  /** Live progress of a run; the result itself goes through the buffer as a run.finished event. */
+  "run:progress": (payload: RunProgress, ack: (res: Ack<{ ok: true }>) => void) => void;
 }
 
 /** Events the server emits to one agent. */
 export interface ServerToAgentEvents {
   "config:updated": (payload: AgentConfig) => void;
   "device:revoked": (payload: DeviceRevoked) => void;
+  /** The full set of model versions this device should hold. */
+  "models:desired": (payload: ModelsDesired) => void;
+  /** Start a run; the agent acks at once (accepted, or why not), then reports progress and the result. */
+  "run:start": (payload: RunStartInput, ack: (res: Ack<{ accepted: true }>) => void) => void;
+  "run:cancel": (payload: RunCancel) => void;
 }
 
 export type { Inventory };

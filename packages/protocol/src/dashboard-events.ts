@@ -3,6 +3,7 @@ import type { AlertSummary } from "./alerts.ts";
 import { epochMsSchema } from "./common.ts";
 import type { Ack } from "./errors.ts";
 import type { Lab, LabChanged, LabSubscribe, Seat } from "./labs.ts";
+import type { RunProgress, RunStatus } from "./models.ts";
 import { type TelemetrySample, telemetrySampleSchema } from "./telemetry.ts";
 
 /** socket.io namespace for browsers; authenticated by the session cookie. */
@@ -68,4 +69,22 @@ export interface ServerToDashboardEvents {
   "lab:changed": (payload: LabChanged) => void;
   /** An alert fired, was acknowledged or resolved; sent to every dashboard socket (all are staff). */
   "alert:updated": (payload: AlertSummary) => void;
+  /** A deployment or one of its devices changed state; sent to every dashboard socket. Ask for the new state. */
+  "deployment:updated": (payload: DeploymentUpdated) => void;
+  /** A run was queued, progressed or finished; sent to every dashboard socket. */
+  "run:updated": (payload: RunUpdated) => void;
+}
+
+export interface DeploymentUpdated {
+  deploymentId: string;
+  /** The device whose state changed, or null when the deployment itself changed. */
+  deviceId: string | null;
+}
+
+export interface RunUpdated {
+  runId: string;
+  groupId: string | null;
+  deviceId: string;
+  status: RunStatus;
+  progress: RunProgress | null;
 }

@@ -9,5 +9,6 @@ export * from "./events.ts";
 export * from "./inventory.ts";
 export * from "./labs.ts";
 export * from "./limits.ts";
+export * from "./models.ts";
 export * from "./telemetry.ts";
 export * from "./version.ts";

@@ -1,9 +1,12 @@
 import { createCallerFactory, router } from "../trpc/init.ts";
 import { alertRouter } from "./alert.ts";
 import { alertRuleRouter } from "./alert-rule.ts";
+import { deploymentRouter } from "./deployment.ts";
 import { deviceRouter } from "./device.ts";
 import { enrollmentTokenRouter } from "./enrollment-token.ts";
 import { labRouter } from "./lab.ts";
+import { modelRouter } from "./model.ts";
+import { runRouter } from "./run.ts";
 import { settingsRouter } from "./settings.ts";
 import { userRouter } from "./user.ts";
 import { webhookRouter } from "./webhook.ts";
@@ -17,6 +20,9 @@ export const appRouter = router({
   webhook: webhookRouter,
   settings: settingsRouter,
   lab: labRouter,
+  model: modelRouter,
+  deployment: deploymentRouter,
+  run: runRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createTestDatabase } from "@labfleet/db/test-db";
 import { createAuth } from "../auth.ts";
 import { createControlPlane } from "../control-plane.ts";
@@ -25,6 +28,7 @@ export async function startTestControlPlane(
   opts: { watchedMs?: number; idleMs?: number; install?: InstallOptions } = {},
 ) {
   const database = await createTestDatabase();
+  const modelsDir = await mkdtemp(path.join(tmpdir(), "labfleet-models-"));
   const log = createLogger({ level: process.env.LOG_LEVEL ?? "silent" });
   const db: Db = { prisma: database.prisma, pool: database.pool, log };
   const auth = createAuth({
@@ -37,6 +41,7 @@ export async function startTestControlPlane(
       db,
       auth,
       intervals: { watchedMs: opts.watchedMs ?? 250, idleMs: opts.idleMs ?? 1000 },
+      modelsDir,
       ...(opts.install ? { install: opts.install } : {}),
     });
   // `let`: stopServer()/startServer() replace it with a fresh one on the same port and database.
@@ -78,7 +83,7 @@ export async function startTestControlPlane(
   /** A tRPC caller as this user (or anonymous), through the real router and middleware. */
   function caller(u: TestUser | null) {
     const ctxUser = u ? sessionUser({ id: u.id, name: u.email, email: u.email, role: u.role }) : null;
-    return createCaller({ db, auth, hub: plane.hub, log, user: ctxUser });
+    return createCaller({ db, auth, hub: plane.hub, blobs: plane.blobs, log, user: ctxUser });
   }
 
   /** Signs in through the auth HTTP API and returns the session cookie, as a browser would hold it. */
@@ -112,6 +117,7 @@ export async function startTestControlPlane(
     async close() {
       await stopServer();
       await database.close();
+      await rm(modelsDir, { recursive: true, force: true });
     },
   };
 }

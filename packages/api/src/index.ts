@@ -1,3 +1,4 @@
+export { catalogEntries } from "@labfleet/catalog";
 export { type Auth, type AuthOptions, createAuth } from "./auth.ts";
 export { type ControlPlane, type ControlPlaneOptions, createControlPlane, type PageHandler } from "./control-plane.ts";
 export { AppError, toWireError } from "./errors.ts";
@@ -7,5 +8,6 @@ export { ROLES, type Role, roleSchema } from "./roles.ts";
 export { type AppRouter, appRouter, createCaller } from "./routers/root.ts";
 export type { Db } from "./services/deps.ts";
 export { createEnrollmentToken } from "./services/enrollment-token.ts";
+export { type CatalogSyncResult, syncCatalog } from "./services/models/catalog-sync.ts";
 export { countAdmins, createUser } from "./services/users.ts";
 export type { Context } from "./trpc/init.ts";

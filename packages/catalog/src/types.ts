@@ -41,3 +41,17 @@ export interface CatalogOptions {
   /** Where generated models are written (created when missing); the same bytes every time for one seed. */
   workDir: string;
 }
+
+/** The evaluation set of a tabular classifier (file role "eval", JSON). */
+export interface TabularEvalSet {
+  kind: "tabular-classification";
+  classes: string[];
+  featureNames: string[];
+  items: Array<{ features: number[]; label: number }>;
+}
+
+/** The evaluation set of the OCR model (file role "eval", JSON); each image is a file of role "eval-image". */
+export interface OcrEvalSet {
+  kind: "ocr";
+  items: Array<{ image: string; text: string }>;
+}

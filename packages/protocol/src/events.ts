@@ -17,7 +17,7 @@ export type AgentEventKind = z.infer<typeof agentEventKindSchema>;
 export const agentEventSchema = z
   .object({
     /** Idempotency key, unique per device (a UUID): the server stores each event once, however often it is replayed. */
-    key: z.string().min(8).max(64),
+    key: z.string().min(8).max(72),
     ts: epochMsSchema,
     kind: agentEventKindSchema,
     /** Small, kind-specific details (e.g. { droppedSamples: 120 } for buffer.loss). */

@@ -171,8 +171,9 @@ export type LatencyStats = z.infer<typeof latencyStatsSchema>;
 /** One scored item of an evaluation (shown in the UI: what the model saw, what was expected, what it said). */
 export const evaluationItemSchema = z.object({
   input: z.string().max(200),
-  expected: z.string().max(2_000),
-  got: z.string().max(2_000),
+  /** Capped so that a whole result (up to 100 items) stays well under one event's size limit. */
+  expected: z.string().max(500),
+  got: z.string().max(500),
   /** 0–1: 1 for a correct class; for text, 1 − the normalised edit distance. */
   score: z.number().min(0).max(1),
 });

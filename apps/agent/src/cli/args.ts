@@ -16,6 +16,9 @@ export type CommandName = (typeof COMMANDS)[number];
 
 export type ParsedCli =
   | { command: "help"; topic: CommandName | null }
+  // Hidden: the model-workload child process that the run manager spawns with an IPC channel. A person never
+  // types it, so it is in neither the usage nor the "Unknown command" list.
+  | { command: "workload" }
   | {
       command: "enroll";
       config: string | undefined;
@@ -159,6 +162,10 @@ export function parseCli(argv: string[]): ParsedCli {
     throw usageError(argv.length === 0 ? "Missing command." : `Missing command (got only ${argv.join(" ")}).`);
   }
   const name = positional.value;
+  if (name === "workload") {
+    if (argv.length !== 1) throw usageError("workload takes no options: the agent starts it for a run.");
+    return { command: "workload" };
+  }
   if (!isCommand(name)) throw usageError(`Unknown command "${name}". Commands: ${COMMANDS.join(", ")}.`);
 
   const rest = argv.filter((_, i) => i !== positional.index);

@@ -1,4 +1,6 @@
+import { realpathSync } from "node:fs";
 import { totalmem } from "node:os";
+import { join } from "node:path";
 import { PROTOCOL_VERSION } from "@labfleet/protocol";
 import { DEFAULT_BUFFER_MAX_BYTES, DiskBuffer } from "../buffer/disk-buffer.ts";
 import { collectRawSystemInfo, defaultInventoryMeta, mapInventory } from "../collectors/inventory.ts";
@@ -8,9 +10,12 @@ import { isConfigExposed, readConfigFile } from "../config/config-file.ts";
 import { AgentError, errnoCode } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { createLogger } from "../logger.ts";
+import { DEFAULT_MODEL_CACHE_MAX_BYTES, ModelCache } from "../models/cache.ts";
+import { ModelSync } from "../models/sync.ts";
 import { resolveStatePaths, StateFileWriter } from "../state-file.ts";
 import { AgentConnection } from "../transport/agent-connection.ts";
 import { AGENT_VERSION } from "../version.ts";
+import { RunManager } from "../workloads/run-manager.ts";
 
 export interface RunOptions {
   configPath: string;
@@ -70,6 +75,25 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
       }),
     onState: (state) => void stateWriter.write(state),
   });
+  const models = new ModelCache({
+    dir: join(paths.dir, "models"),
+    maxBytes: config.modelCacheMaxBytes ?? DEFAULT_MODEL_CACHE_MAX_BYTES,
+    serverUrl: config.serverUrl,
+    auth: { deviceId: config.deviceId, secret: config.deviceSecret },
+    log,
+  });
+  const modelSync = new ModelSync({ store: models, link: connection, log });
+  const runs = new RunManager({
+    store: models,
+    link: connection,
+    reportResult: (result) => connection.reportRunResult(result),
+    deviceId: config.deviceId,
+    deviceSecret: config.deviceSecret,
+    subscribeSamples: (fn) => connection.subscribeSamples(fn),
+    log,
+    cliPath: realpathSync(process.argv[1] ?? "."),
+  });
+  connection.serve({ models: modelSync, runs });
 
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, "stopping");
@@ -101,6 +125,11 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
   }, HEALTH_EVERY_MS);
   const code = await connection.run();
   clearInterval(health);
+  modelSync.stop();
+  // Before the buffer closes: a run cancelled by the shutdown still leaves its result in the buffer.
+  await runs
+    .stopAll()
+    .catch((e: unknown) => log.error({ err: e instanceof Error ? e.message : String(e) }, "cannot stop the workloads"));
   buffer.close();
   await stateWriter.flush();
   process.off("SIGINT", onSignal);

@@ -91,6 +91,16 @@ describe("readConfigFile", () => {
     );
   });
 
+  test("modelCacheMaxBytes is optional, and bounded (64 MiB to 4 TiB)", async () => {
+    const path = join(await tempDir(), "agent.json");
+    await writeFile(path, JSON.stringify({ ...CONFIG, modelCacheMaxBytes: 20 * 1024 ** 3 }));
+    assert.equal((await readConfigFile(path)).modelCacheMaxBytes, 20 * 1024 ** 3);
+    for (const bad of [1024, 5 * 1024 ** 4, 1.5e9 + 0.5, "10GB"]) {
+      await writeFile(path, JSON.stringify({ ...CONFIG, modelCacheMaxBytes: bad }));
+      await assert.rejects(readConfigFile(path), (e: Error) => /modelCacheMaxBytes/.test(e.message));
+    }
+  });
+
   test("the secret never appears in an error message", async () => {
     const path = join(await tempDir(), "agent.json");
     await writeFile(path, JSON.stringify({ ...CONFIG, serverUrl: "nope" }));

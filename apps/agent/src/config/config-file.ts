@@ -16,6 +16,13 @@ export const agentConfigFileSchema = z.object({
   name: z.string().max(256),
   /** Cap of the offline buffer in bytes (default 64 MiB); the server's `bufferMaxBytes` overrides it. */
   bufferMaxBytes: bufferMaxBytesSchema.optional(),
+  /** Cap of the model cache in bytes (default 10 GiB): 64 MiB to 4 TiB. Files of deployed models always stay. */
+  modelCacheMaxBytes: z
+    .number()
+    .int()
+    .min(64 * 1024 ** 2)
+    .max(4 * 1024 ** 4)
+    .optional(),
 });
 export type AgentConfigFile = Readonly<z.infer<typeof agentConfigFileSchema>>;
 

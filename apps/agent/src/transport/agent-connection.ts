@@ -4,8 +4,14 @@ import {
   type AgentEventKind,
   type AgentHandshake,
   agentConfigSchema,
+  type DesiredModel,
   deviceRevokedSchema,
   type InventoryInput,
+  type ModelStatus,
+  modelsDesiredSchema,
+  type RunProgress,
+  type SignedRunResult,
+  type TelemetrySample,
 } from "@labfleet/protocol";
 import { io } from "socket.io-client";
 import type { DiskBuffer } from "../buffer/disk-buffer.ts";
@@ -13,11 +19,20 @@ import type { Sampler } from "../collectors/sampler.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentStateFile } from "../state-file.ts";
+import type { AgentLink, WorkloadHost } from "../workloads/types.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { classifyConnectError } from "./connect-error.ts";
 import { InventorySync } from "./inventory-sync.ts";
 import { Outbox } from "./outbox.ts";
-import { type AgentSocket, takeValidSample } from "./reports.ts";
+import {
+  type AgentSocket,
+  answerRunStart,
+  handleRunCancel,
+  ModelStatusReporter,
+  reportRunProgress,
+  SampleFeed,
+  takeValidSample,
+} from "./reports.ts";
 import { type ConnectionEvent, type ConnectionState, nextState } from "./state-machine.ts";
 import { TelemetryLoop } from "./telemetry-loop.ts";
 
@@ -49,12 +64,18 @@ export interface AgentConnectionOptions {
 
 type LastError = AgentStateFile["lastError"];
 
+/** What serves the server's model and run requests (wired in commands/run.ts). */
+export interface AgentWorkloads {
+  models?: { setDesired(models: readonly DesiredModel[]): void };
+  runs?: WorkloadHost;
+}
+
 /**
  * Drives one device's connection: connect, report inventory, stream telemetry at the interval the server
  * asks for, back off and reconnect when the server is away. socket.io's own reconnection is off so that
  * every step goes through the explicit state machine and lands in the health file.
  */
-export class AgentConnection {
+export class AgentConnection implements AgentLink {
   private state: ConnectionState = "offline";
   private since: number;
   private socket: AgentSocket | null = null;
@@ -73,6 +94,9 @@ export class AgentConnection {
   /** True from connect until the first config of that connection arrives. */
   private inventoryPending = false;
   private firstConfigTimer: NodeJS.Timeout | undefined;
+  private readonly samples: SampleFeed;
+  private readonly modelStatus: ModelStatusReporter;
+  private workloads: AgentWorkloads = {};
   private readonly o: Required<Omit<AgentConnectionOptions, "onState" | "bufferMaxBytes">> &
     Pick<AgentConnectionOptions, "onState" | "bufferMaxBytes">;
 
@@ -106,6 +130,8 @@ export class AgentConnection {
       ackTimeoutMs: this.o.ackTimeoutMs,
     });
     this.inventory.start(() => (this.state === "online" ? this.socket : null));
+    this.samples = new SampleFeed(this.o.log);
+    this.modelStatus = new ModelStatusReporter({ log: this.o.log, ackTimeoutMs: this.o.ackTimeoutMs });
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -132,6 +158,33 @@ export class AgentConnection {
   /** Queues an agent event; it is buffered on disk at once and sent when the server is there. */
   reportEvent(kind: AgentEventKind, data: AgentEvent["data"] = {}): void {
     this.outbox.addEvent(kind, data);
+  }
+
+  /** Who answers `models:desired`, `run:start` and `run:cancel`; set before `run()`. */
+  serve(workloads: AgentWorkloads): void {
+    this.workloads = workloads;
+  }
+
+  reportModelStatus(statuses: ModelStatus[]): void {
+    this.modelStatus.report(statuses);
+  }
+
+  reportRunProgress(p: RunProgress): void {
+    reportRunProgress(this.onlineSocket(), p, { log: this.o.log, ackTimeoutMs: this.o.ackTimeoutMs });
+  }
+
+  /** Buffers a finished run's signed result (event run.finished); sent when the server is there. */
+  reportRunResult(result: SignedRunResult): void {
+    this.outbox.addRunResult(result);
+  }
+
+  /** Every telemetry sample from now on, online or not, until the returned function is called. */
+  subscribeSamples(fn: (sample: TelemetrySample) => void): () => void {
+    return this.samples.subscribe(fn);
+  }
+
+  private onlineSocket(): AgentSocket | null {
+    return this.state === "online" ? this.socket : null;
   }
 
   /** What the health file records besides the connection state. */
@@ -204,6 +257,17 @@ export class AgentConnection {
     socket.on("config:updated", (payload) => {
       if (socket === this.socket) this.onConfig(payload);
     });
+    socket.on("models:desired", (payload) => {
+      if (socket === this.socket) this.onModelsDesired(payload);
+    });
+    socket.on("run:start", (payload, ack) => {
+      if (socket !== this.socket) return;
+      const answer = answerRunStart(payload, this.workloads.runs ?? null, this.o.log);
+      if (typeof ack === "function") ack(answer);
+    });
+    socket.on("run:cancel", (payload) => {
+      if (socket === this.socket) handleRunCancel(payload, this.workloads.runs ?? null, this.o.log);
+    });
     socket.on("device:revoked", (payload) => {
       if (socket !== this.socket) return;
       const parsed = deviceRevokedSchema.safeParse(payload);
@@ -219,6 +283,8 @@ export class AgentConnection {
     // Until the server says otherwise (it does right after connect): it is the authority on the rate.
     this.telemetry.setIntervalMs(this.o.defaultTelemetryIntervalMs);
     this.o.log.info({ server: this.o.serverUrl }, "connected");
+    // The server may have missed state changes while the device was away: it gets the whole list again.
+    if (this.socket) this.modelStatus.attach(this.socket);
     // Replay and the inventory wait for the server's first config (sent right after connect): it sets the batch
     // size and says which inventory the server already holds. A server that sends none is not waited for long.
     this.inventoryPending = true;
@@ -226,6 +292,16 @@ export class AgentConnection {
     this.firstConfigTimer = setTimeout(() => this.afterFirstConfig(undefined), FIRST_CONFIG_WAIT_MS);
     // A fresh immediate sample: the dashboard sees the device live at once, not an interval later.
     this.telemetry.start();
+  }
+
+  private onModelsDesired(payload: unknown): void {
+    const parsed = modelsDesiredSchema.safeParse(payload);
+    if (!parsed.success) {
+      this.o.log.warn({ issues: parsed.error.issues.length }, "ignored an invalid models:desired from the server");
+      return;
+    }
+    this.modelStatus.retain(parsed.data.models);
+    this.workloads.models?.setDesired(parsed.data.models);
   }
 
   private onConnectError(err: Error & { data?: unknown; description?: unknown }): void {
@@ -249,6 +325,7 @@ export class AgentConnection {
 
   private backOff(msg: string, fields: Record<string, unknown>): void {
     this.outbox.detach();
+    this.modelStatus.detach();
     this.closeSocket();
     const delay = backoffDelayMs(this.attempt, this.o.random, this.o.backoff);
     this.attempt += 1;
@@ -293,6 +370,7 @@ export class AgentConnection {
   private async sendTelemetry(): Promise<void> {
     const sample = await takeValidSample(this.o.sampler, this.o.log);
     if (!sample || this.finishing) return;
+    this.samples.publish(sample);
     if (sample.throttling !== null && this.lastThrottling !== null && sample.throttling !== this.lastThrottling) {
       this.reportEvent(sample.throttling ? "throttling.started" : "throttling.stopped", {
         cpuTempC: sample.cpuTempC,
@@ -320,6 +398,7 @@ export class AgentConnection {
     this.inventory.stop();
     clearTimeout(this.firstConfigTimer);
     this.outbox.detach();
+    this.modelStatus.detach();
     this.outbox.flushRollup();
     this.closeSocket();
     this.go("stop");

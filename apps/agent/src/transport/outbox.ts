@@ -3,6 +3,7 @@ import {
   type AgentEvent,
   type AgentEventKind,
   ackSchema,
+  type SignedRunResult,
   type TelemetrySample,
   telemetryReportAckSchema,
 } from "@labfleet/protocol";
@@ -104,6 +105,28 @@ export class Outbox {
       this.o.buffer.appendEvent({ key: randomUUID(), ts: this.now(), kind, data });
     } catch (e) {
       this.o.log.error({ err: e instanceof Error ? e.message : String(e), kind }, "cannot buffer an event");
+    }
+    this.kick();
+  }
+
+  /**
+   * A finished run's signed result, in the event lane: it is never dropped, and its key (`run:<runId>`) lets the
+   * server store it once however often it is replayed.
+   */
+  addRunResult(result: SignedRunResult): void {
+    try {
+      this.o.buffer.appendEvent({
+        key: `run:${result.runId}`,
+        ts: this.now(),
+        kind: "run.finished",
+        data: { runId: result.runId, status: result.status },
+        result,
+      });
+    } catch (e) {
+      this.o.log.error(
+        { err: e instanceof Error ? e.message : String(e), runId: result.runId },
+        "cannot buffer a run result",
+      );
     }
     this.kick();
   }

@@ -63,3 +63,18 @@ export interface TaskAdapter {
   task: ModelTask;
   prepare(ctx: TaskContext): Promise<PreparedTask>;
 }
+
+/** What the run manager needs from the rest of the agent (wired in commands/run.ts). */
+export interface RunManagerDeps {
+  store: ModelStore;
+  link: AgentLink;
+  /** Puts a finished run's signed result into the offline buffer: event run.finished, key `run:<runId>`. */
+  reportResult(result: import("@labfleet/protocol").SignedRunResult): void;
+  deviceId: string;
+  deviceSecret: string;
+  /** Every telemetry sample the agent takes from now on, until the returned function is called. */
+  subscribeSamples(fn: (sample: import("@labfleet/protocol").TelemetrySample) => void): () => void;
+  log: import("../logger.ts").Logger;
+  /** The agent's own entry script; the workload child runs `<node> <cliPath> workload` (without the agent's Node flags). */
+  cliPath: string;
+}

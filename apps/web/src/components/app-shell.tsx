@@ -15,6 +15,8 @@ import { cx } from "./ui/cx";
 const NAV = [
   { href: "/devices", label: "Devices" },
   { href: "/labs", label: "Labs" },
+  { href: "/models", label: "Models" },
+  { href: "/runs", label: "Runs" },
   { href: "/tokens", label: "Enrollment tokens" },
   { href: "/alerts", label: "Alerts" },
   { href: "/settings", label: "Settings" },

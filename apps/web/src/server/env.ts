@@ -26,6 +26,8 @@ const envSchema = z.object({
   LABFLEET_TELEMETRY_IDLE_MS: positiveMs.default(10_000),
   LABFLEET_AGENT_BUFFER_MAX_MB: z.coerce.number().int().min(1).max(16_384).optional(),
   LABFLEET_AGENT_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(100),
+  /** The largest model file an instructor may upload, MiB. */
+  LABFLEET_MODEL_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(1_048_576).default(16_384),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -5,6 +5,9 @@ import { INSTALL_PATHS } from "@labfleet/protocol";
  * (validated by the caller: http(s), no quote can occur in a URL origin), single-quoted here all the same.
  * Everything else comes from the admin's own arguments and is validated by the script before use.
  */
+/** The inference runtime the installer puts beside the agent (the version the agent is built and tested with). */
+export const ONNX_RUNTIME_PACKAGE = "onnxruntime-node@1.30.0";
+
 export function renderInstallScript(server: string): string {
   const quoted = `'${server.replaceAll("'", "'\\''")}'`;
   return `#!/bin/sh
@@ -23,12 +26,13 @@ PREFIX=""
 CONFIG=""
 FORCE=""
 SERVICE=yes
+RUNTIME=yes
 
 say() { printf 'labfleet: %s\\n' "$*"; }
 die() { printf 'labfleet: error: %s\\n' "$2" >&2; exit "$1"; }
 usage() {
   cat <<'USAGE'
-Usage: sh agent.sh --token TOKEN [--name NAME] [--config PATH] [--prefix DIR] [--force] [--no-service]
+Usage: sh agent.sh --token TOKEN [--name NAME] [--config PATH] [--prefix DIR] [--force] [--no-service] [--no-runtime]
 
   --token TOKEN   The enrollment token from the dashboard (required).
   --name NAME     The device's name in the dashboard (default: the hostname).
@@ -36,6 +40,8 @@ Usage: sh agent.sh --token TOKEN [--name NAME] [--config PATH] [--prefix DIR] [-
   --prefix DIR    npm's global prefix to install into (default: npm's own, e.g. /usr/local).
   --force         Replace an identity this machine already has.
   --no-service    Do not install the systemd service.
+  --no-runtime    Do not install onnxruntime-node (${ONNX_RUNTIME_PACKAGE}) from the npm registry: the device
+                  reports and can be deployed to, but cannot run ONNX models until it is installed.
 USAGE
 }
 
@@ -56,6 +62,7 @@ main() {
       --prefix=*) PREFIX=\${1#*=}; shift ;;
       --force) FORCE=--force; shift ;;
       --no-service) SERVICE=no; shift ;;
+      --no-runtime) RUNTIME=no; shift ;;
       -h|--help) usage; exit 0 ;;
       *) usage >&2; die 2 "unknown option: $1" ;;
     esac
@@ -97,6 +104,17 @@ main() {
   AGENT="$BIN_DIR/labfleet-agent"
   [ -x "$AGENT" ] || die 1 "npm installed the agent, but $AGENT is missing."
   "$AGENT" version
+
+  # The inference runtime is a separate package from the npm registry, installed beside the agent, where the
+  # workload process finds it. Its own install script would download a CUDA add-on from outside npm: skipped;
+  # the CPU build is inside the package.
+  if [ "$RUNTIME" = yes ]; then
+    set -- install --global --no-audit --no-fund --loglevel=error
+    [ -n "$PREFIX" ] && set -- "$@" --prefix "$PREFIX"
+    say "installing the inference runtime ${ONNX_RUNTIME_PACKAGE} from the npm registry"
+    (cd "$TMP" && ONNXRUNTIME_NODE_INSTALL=skip npm "$@" ${ONNX_RUNTIME_PACKAGE}) ||
+      say "warning: could not install ${ONNX_RUNTIME_PACKAGE}; the agent runs, but cannot run models until it is installed."
+  fi
 
   set -- enroll --server "$SERVER" --token "$TOKEN"
   [ -n "$NAME" ] && set -- "$@" --name "$NAME"

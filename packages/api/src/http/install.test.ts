@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -20,12 +20,15 @@ interface Run {
 }
 
 /** Runs the served installer with sh, in a clean environment (no npm_config_* from an enclosing npm run). */
-function sh(script: string, args: string[], home: string): Promise<Run> {
+function sh(script: string, args: string[], home: string, pathFirst: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn("sh", [script, ...args], {
       cwd: home,
       // node first on PATH: the installer checks the version of the node it finds.
-      env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`, HOME: home },
+      env: {
+        PATH: [...pathFirst, dirname(process.execPath), process.env.PATH ?? "/usr/bin:/bin"].join(":"),
+        HOME: home,
+      },
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 120_000,
     });
@@ -103,10 +106,25 @@ describe("the one-line installer, served by a real control plane", () => {
     const prefix = join(home, "prefix");
     const config = join(home, "etc", "agent.json");
     const args = ["--token", token, "--prefix", prefix, "--config", config, "--name", "pc-sh-01", "--no-service"];
-    const r = await sh(path, args, home);
+    // The runtime comes from the npm registry, which tests must not reach: an `npm` first on PATH records that
+    // call (its arguments and the CUDA-download switch) and hands every other call to the real npm.
+    const shim = join(home, "shim");
+    await mkdir(shim, { recursive: true });
+    const realNpm = execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim();
+    await writeFile(
+      join(shim, "npm"),
+      `#!/bin/sh\ncase "$*" in *onnxruntime-node*) echo "$* ONNXRUNTIME_NODE_INSTALL=$ONNXRUNTIME_NODE_INSTALL" > "${join(home, "runtime-call")}"; exit 0 ;; esac\nexec "${realNpm}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await sh(path, args, home, [shim]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     assert.ok(existsSync(join(prefix, "bin", "labfleet-agent")), "npm put the binary in the prefix");
     assert.match(r.stdout, /Start the agent with: .*labfleet-agent run --config/);
+    const runtimeCall = await readFile(join(home, "runtime-call"), "utf8");
+    assert.match(
+      runtimeCall,
+      /^install --global .*--prefix \S+ onnxruntime-node@1\.30\.0 ONNXRUNTIME_NODE_INSTALL=skip$/m,
+    );
 
     const saved = JSON.parse(await readFile(config, "utf8")) as { deviceId: string; serverUrl: string };
     assert.equal(saved.serverUrl, cp.url);

@@ -4,7 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { catalogEntries } from "@labfleet/catalog";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
+import { syncCatalog } from "../services/models/catalog-sync.ts";
 import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
 import { agentProcess } from "./agent-process.ts";
 
@@ -34,7 +36,7 @@ describe("the agent loses nothing while the control plane is down", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("a 60 s outage is backfilled with 10 s roll-ups, and every event arrives exactly once", {
+  test("a 60 s outage during a run: telemetry is backfilled with 10 s roll-ups, the result and every event arrive exactly once", {
     timeout: OUTAGE_MS + 120_000,
   }, async () => {
     const config = path.join(dir, "agent.json");
@@ -60,6 +62,31 @@ describe("the agent loses nothing while the control plane is down", () => {
       const { rows: ev } = await cp.db.pool.query("SELECT 1 FROM agent_event WHERE device_id = $1", [device.id]);
       return ev.length >= 1;
     }, 20_000);
+
+    // A real workload: a 40 s benchmark of Silero VAD in the agent's workload process, started before the outage
+    // and ending during it, so that its result can only arrive through the offline buffer.
+    const entries = (await catalogEntries({ workDir: path.join(dir, "catalog") })).filter(
+      (e) => e.slug === "silero-vad",
+    );
+    await syncCatalog(cp.db, cp.plane.blobs, entries, cp.db.log);
+    const version = await cp.db.prisma.modelVersion.findFirstOrThrow({
+      where: { model: { slug: "silero-vad" } },
+      orderBy: { variant: "asc" },
+    });
+    const admin = await cp.user("admin");
+    const { id: runId } = await cp.caller(admin).run.start({
+      versionId: version.id,
+      deviceId: device.id,
+      spec: { kind: "benchmark", warmup: 3, durationMs: 40_000, threads: 1 },
+    });
+    await eventually(
+      async () => {
+        const r = await cp.db.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+        return r.status === "running" && (r.progress as { phase?: string } | null)?.phase === "measuring";
+      },
+      60_000,
+      200,
+    );
 
     const downAt = Date.now();
     await cp.stopServer();
@@ -105,14 +132,31 @@ describe("the agent loses nothing while the control plane is down", () => {
       500,
     );
 
+    // The run ended while the server was away; its signed result came through the buffer, once.
+    const finished = await eventually(
+      async () => {
+        const r = await cp.db.prisma.run.findUniqueOrThrow({ where: { id: runId } });
+        return r.status === "succeeded" ? r : null;
+      },
+      30_000,
+      200,
+    );
+    const endedAt = (finished.result as { finishedAt: number }).finishedAt;
+    assert.ok(endedAt > downAt && endedAt < upAt, "the run ended during the outage, on the device's clock");
+    assert.equal(finished.signatureValid, true, "the device's signature verified");
+    assert.ok((finished.throughput ?? 0) > 0 && (finished.p95Ms ?? 0) > 0, "throughput and latency were measured");
+
     const { rows: events } = await cp.db.pool.query<{ kind: string; n: string }>(
-      "SELECT kind, count(*) AS n FROM agent_event WHERE device_id = $1 GROUP BY kind",
+      "SELECT kind, count(*) AS n FROM agent_event WHERE device_id = $1 GROUP BY kind ORDER BY kind",
       [device.id],
     );
     assert.deepEqual(
       events.map((e) => [e.kind, Number(e.n)]),
-      [["agent.started", 1]],
-      "agent.started once, no loss (the buffer was far from its cap)",
+      [
+        ["agent.started", 1],
+        ["run.finished", 1],
+      ],
+      "agent.started and the run's result once each, no loss (the buffer was far from its cap)",
     );
 
     run.child.kill("SIGTERM");

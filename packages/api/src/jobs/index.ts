@@ -1,5 +1,6 @@
 import type { FleetHub } from "../realtime/hub.ts";
 import type { Db } from "../services/deps.ts";
+import { runsAndWavesJob } from "../services/runs/job.ts";
 import { alertsJob } from "./alerts.ts";
 import { rollupJob, rollupRetentionJob } from "./rollup.ts";
 import type { JobScheduler } from "./scheduler.ts";
@@ -18,4 +19,5 @@ export function registerJobs(scheduler: JobScheduler, deps: JobDeps): void {
   scheduler.add(webhooksJob());
   scheduler.add(rollupJob);
   scheduler.add(rollupRetentionJob);
+  scheduler.add(runsAndWavesJob(deps));
 }

@@ -4,6 +4,8 @@ import {
   agentHandshakeSchema,
   eventsReportSchema,
   inventorySchema,
+  modelsStatusReportSchema,
+  runProgressSchema,
   type ServerToAgentEvents,
   telemetryReportSchema,
 } from "@labfleet/protocol";
@@ -11,8 +13,11 @@ import type { Server, Socket } from "socket.io";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { storeAgentEvents } from "../services/agent-events.ts";
+import { applyModelsStatus } from "../services/deployments/deployments.ts";
+import { advanceAllDeployments, advanceDeployment } from "../services/deployments/waves.ts";
 import type { Db } from "../services/deps.ts";
 import { authenticateDevice, recordInventory } from "../services/device.ts";
+import { applyRunProgress, ingestRunResult } from "../services/runs/ingest.ts";
 import { storeTelemetry } from "../services/telemetry.ts";
 import { type EdgeCounters, handle, refusal } from "./handle.ts";
 import type { FleetHub } from "./hub.ts";
@@ -28,6 +33,8 @@ type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<strin
 export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; counters: EdgeCounters }): void {
   const { db, hub, counters } = deps;
   const nsp = io.of(AGENT_NAMESPACE);
+  // A finished run may be the last of a deployment's gate: let the waves move without waiting for the job.
+  const advanceAll = () => advanceAllDeployments(deps);
 
   nsp.use(async (socket, next) => {
     const parsed = agentHandshakeSchema.safeParse(socket.handshake.auth);
@@ -60,6 +67,8 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
     const ctx = { log, counters };
     log.info({ address: socket.handshake.address }, "agent connected");
     hub.agentConnected(deviceId, socket, { inventoryHash: socket.data.inventoryHash });
+    // A device that was away (offline mid-deployment) picks up where it was from the full desired set.
+    hub.sendDesiredModels(deviceId).catch((err: unknown) => log.error({ err }, "desired models not sent"));
 
     handle(
       socket,
@@ -89,7 +98,48 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
       socket,
       "events:report",
       eventsReportSchema,
-      async ({ events }) => ({ stored: await storeAgentEvents(db, deviceId, events) }),
+      async ({ events }) => {
+        const stored = await storeAgentEvents(db, deviceId, events);
+        // Every result is offered, not only newly stored ones: a result whose event was stored just before a
+        // crash must still land. Ingesting is idempotent (only an open run of this device changes).
+        let finished = false;
+        for (const e of events) {
+          if (e.kind === "run.finished" && e.result)
+            finished = (await ingestRunResult(deps, deviceId, e.result)) || finished;
+        }
+        if (finished) await advanceAll();
+        return { stored };
+      },
+      ctx,
+    );
+
+    let statusQueue: Promise<unknown> = Promise.resolve();
+    handle(
+      socket,
+      "models:status",
+      modelsStatusReportSchema,
+      (report) => {
+        // One report at a time per device: socket.io runs handlers concurrently, and a "ready" written before
+        // the "verifying" sent just ahead of it would leave the device looking stuck.
+        const next = statusQueue.then(async () => {
+          const changed = await applyModelsStatus(deps, deviceId, report);
+          for (const id of changed) await advanceDeployment(deps, id);
+          return { stored: changed.length };
+        });
+        statusQueue = next.catch(() => undefined);
+        return next;
+      },
+      ctx,
+    );
+
+    handle(
+      socket,
+      "run:progress",
+      runProgressSchema,
+      async (progress) => {
+        await applyRunProgress(deps, deviceId, progress);
+        return { ok: true as const };
+      },
       ctx,
     );
 

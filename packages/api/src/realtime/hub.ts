@@ -1,15 +1,21 @@
 import type {
+  Ack,
   AgentConfig,
   AlertSummary,
+  DeploymentUpdated,
   DeviceSnapshot,
   DeviceSummary,
   LabSnapshot,
+  RunCancel,
+  RunStartInput,
+  RunUpdated,
   ServerToAgentEvents,
   ServerToDashboardEvents,
   TelemetrySample,
 } from "@labfleet/protocol";
 import type { Namespace } from "socket.io";
 import { AppError } from "../errors.ts";
+import { desiredModelsFor } from "../services/deployments/desired.ts";
 import type { Db } from "../services/deps.ts";
 import { type DeviceRow, getDeviceRow, listDeviceRows, markSeen } from "../services/device.ts";
 import { getLabLayout } from "../services/lab.ts";
@@ -39,6 +45,9 @@ const SEEN_WRITE_EVERY_MS = 5_000;
 interface AgentHandle {
   emit<E extends keyof ServerToAgentEvents>(event: E, ...args: Parameters<ServerToAgentEvents[E]>): unknown;
   disconnect(close?: boolean): unknown;
+  timeout(ms: number): {
+    emitWithAck(event: "run:start", payload: RunStartInput): Promise<Ack<{ accepted: true }>>;
+  };
 }
 
 /**
@@ -58,6 +67,8 @@ export class FleetHub {
   private readonly watchers = new Map<string, Set<string>>();
   /** device -> its lab, for the devices this process has seen; decides who reports fast while a lab is watched. */
   private readonly deviceLab = new Map<string, string | null>();
+  /** Devices with a run going (as this process last published): they sample at the watched rate. */
+  private readonly runningDevices = new Set<string>();
 
   constructor(
     private readonly db: Db,
@@ -86,6 +97,46 @@ export class FleetHub {
   /** Alerts go to every dashboard socket (the namespace admits only staff), so the badge is live on every page. */
   publishAlert(alert: AlertSummary): void {
     this.dashboards.emit("alert:updated", alert);
+  }
+
+  /** Deployments and runs, like alerts, go to every dashboard socket: all of them are staff. */
+  publishDeployment(update: DeploymentUpdated): void {
+    this.dashboards.emit("deployment:updated", update);
+  }
+
+  publishRun(update: RunUpdated): void {
+    this.dashboards.emit("run:updated", update);
+    // A running device samples at the watched rate, so that its result's system stats (load, temperature,
+    // throttling, power) rest on one sample a second, not one in ten.
+    const running = update.status === "running" || update.status === "queued";
+    if (running !== this.runningDevices.has(update.deviceId)) {
+      if (running) this.runningDevices.add(update.deviceId);
+      else this.runningDevices.delete(update.deviceId);
+      this.pushConfig(update.deviceId);
+    }
+  }
+
+  /** Sends a connected device the full set of model versions it should hold; a no-op when it is not connected. */
+  async sendDesiredModels(deviceId: string): Promise<void> {
+    if (!this.agents.has(deviceId)) return;
+    const models = await desiredModelsFor(this.db, deviceId);
+    // Read again after the query: the device may have gone, or reconnected on a new socket, meanwhile.
+    this.agents.get(deviceId)?.emit("models:desired", { models });
+  }
+
+  /** Asks the agent to start a run and waits for its ack; rejects when it does not answer within `timeoutMs`. */
+  async startRunOnAgent(deviceId: string, payload: RunStartInput, timeoutMs: number): Promise<Ack<{ accepted: true }>> {
+    const socket = this.agents.get(deviceId);
+    if (!socket) throw new AppError("CONFLICT", "the device is offline");
+    return socket.timeout(timeoutMs).emitWithAck("run:start", payload);
+  }
+
+  /** False when the device is not connected to this process. */
+  cancelRunOnAgent(deviceId: string, payload: RunCancel): boolean {
+    const socket = this.agents.get(deviceId);
+    if (!socket) return false;
+    socket.emit("run:cancel", payload);
+    return true;
   }
 
   summarize(row: DeviceRow): DeviceSummary {
@@ -273,6 +324,7 @@ export class FleetHub {
   intervalFor(deviceId: string): number {
     const labId = this.deviceLab.get(deviceId);
     const watched =
+      this.runningDevices.has(deviceId) ||
       (this.watchers.get(FLEET_ROOM)?.size ?? 0) > 0 ||
       (this.watchers.get(deviceRoom(deviceId))?.size ?? 0) > 0 ||
       (labId != null && (this.watchers.get(labRoom(labId))?.size ?? 0) > 0);

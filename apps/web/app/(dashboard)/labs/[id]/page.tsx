@@ -6,6 +6,7 @@ import { useState } from "react";
 import { LabSettings } from "@/components/labs/lab-settings";
 import { PlacementPanel } from "@/components/labs/placement-panel";
 import { MapLegend, RoomMap } from "@/components/labs/room-map";
+import { RoomBenchmarkButton } from "@/components/runs/room-benchmark";
 import { Button } from "@/components/ui/button";
 import { Card, ErrorNotice, InfoNotice, Loading } from "@/components/ui/notice";
 import { useLabLive } from "@/lib/lab-live-store";
@@ -59,6 +60,7 @@ export default function LabPage() {
           </p>
         </div>
         <div className="flex gap-2">
+          <RoomBenchmarkButton labId={lab.id} />
           <Button
             variant={thermal ? "primary" : "secondary"}
             aria-pressed={thermal}

@@ -1,0 +1,117 @@
+import type { Prisma } from "@labfleet/db";
+import { z } from "zod";
+import { AppError } from "../../errors.ts";
+import type { Db } from "../deps.ts";
+import { readStrategy } from "./deployments.ts";
+import { type DeploymentTarget, deploymentTargetSchema, type StoredStrategy } from "./schemas.ts";
+
+export interface DeploymentDeviceView {
+  deviceId: string;
+  name: string;
+  online: boolean;
+  wave: number;
+  state: string;
+  percent: number | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  updatedAt: Date;
+}
+
+export interface DeploymentView {
+  id: string;
+  status: string;
+  statusReason: string | null;
+  currentWave: number;
+  previousId: string | null;
+  strategy: StoredStrategy;
+  target: DeploymentTarget;
+  createdAt: Date;
+  version: { id: string; variant: string; model: { id: string; name: string } };
+  devices: DeploymentDeviceView[];
+}
+
+const viewSelect = {
+  id: true,
+  status: true,
+  statusReason: true,
+  currentWave: true,
+  previousId: true,
+  strategy: true,
+  target: true,
+  createdAt: true,
+  version: { select: { id: true, variant: true, model: { select: { id: true, name: true } } } },
+  devices: {
+    select: {
+      deviceId: true,
+      wave: true,
+      state: true,
+      percent: true,
+      errorCode: true,
+      errorMessage: true,
+      updatedAt: true,
+      device: { select: { name: true } },
+    },
+    orderBy: [{ wave: "asc" }, { device: { name: "asc" } }],
+  },
+} satisfies Prisma.DeploymentSelect;
+
+type ViewRow = NonNullable<Awaited<ReturnType<typeof findView>>>;
+function findView(db: Db, id: string) {
+  return db.prisma.deployment.findUnique({ where: { id }, select: viewSelect });
+}
+
+function toView(row: ViewRow, isOnline: (deviceId: string) => boolean): DeploymentView {
+  return {
+    id: row.id,
+    status: row.status,
+    statusReason: row.statusReason,
+    currentWave: row.currentWave,
+    previousId: row.previousId,
+    strategy: readStrategy(row.strategy),
+    target: deploymentTargetSchema.parse(row.target),
+    createdAt: row.createdAt,
+    version: row.version,
+    devices: row.devices.map((d) => ({
+      deviceId: d.deviceId,
+      name: d.device.name,
+      online: isOnline(d.deviceId),
+      wave: d.wave,
+      state: d.state,
+      percent: d.percent,
+      errorCode: d.errorCode,
+      errorMessage: d.errorMessage,
+      updatedAt: d.updatedAt,
+    })),
+  };
+}
+
+export async function getDeployment(
+  db: Db,
+  id: string,
+  isOnline: (deviceId: string) => boolean,
+): Promise<DeploymentView> {
+  const row = await findView(db, id);
+  if (!row) throw new AppError("NOT_FOUND", "That deployment does not exist.");
+  return toView(row, isOnline);
+}
+
+export const listDeploymentsInput = z.object({
+  versionId: z.string().min(1).max(64).optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+});
+
+/** Newest first. */
+export async function listDeployments(
+  db: Db,
+  input: z.input<typeof listDeploymentsInput>,
+  isOnline: (deviceId: string) => boolean,
+): Promise<DeploymentView[]> {
+  const { versionId, limit } = listDeploymentsInput.parse(input);
+  const rows = await db.prisma.deployment.findMany({
+    where: versionId ? { versionId } : {},
+    select: viewSelect,
+    orderBy: { createdAt: "desc" },
+    take: limit,
+  });
+  return rows.map((r) => toView(r, isOnline));
+}

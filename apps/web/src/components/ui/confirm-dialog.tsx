@@ -1,7 +1,8 @@
 "use client";
 
-import { type ReactNode, useEffect, useId, useRef } from "react";
+import type { ReactNode } from "react";
 import { Button, DangerSolidButton } from "./button";
+import { Modal } from "./modal";
 
 export interface ConfirmDialogProps {
   open: boolean;
@@ -25,43 +26,29 @@ export function ConfirmDialog({
   onConfirm,
   onCancel,
 }: ConfirmDialogProps) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    const dialog = ref.current;
-    if (!dialog) return;
-    if (open && !dialog.open) dialog.showModal();
-    if (!open && dialog.open) dialog.close();
-  }, [open]);
   return (
-    <dialog
-      ref={ref}
-      aria-labelledby={titleId}
-      onCancel={(e) => {
-        e.preventDefault();
-        if (!busy) onCancel();
-      }}
-      className="m-auto w-full max-w-md rounded-lg bg-white p-0 text-slate-900 shadow-xl"
+    <Modal
+      open={open}
+      title={title}
+      busy={busy}
+      onClose={onCancel}
+      footer={
+        <>
+          <Button onClick={onCancel} disabled={busy} autoFocus>
+            Cancel
+          </Button>
+          <DangerSolidButton onClick={onConfirm} disabled={busy}>
+            {busy ? "Working…" : confirmLabel}
+          </DangerSolidButton>
+        </>
+      }
     >
-      <div className="p-5">
-        <h2 id={titleId} className="text-base font-semibold">
-          {title}
-        </h2>
-        <div className="mt-2 text-sm text-slate-600">{children}</div>
-        {error && (
-          <p role="alert" className="mt-3 text-sm text-red-700">
-            {error}
-          </p>
-        )}
-      </div>
-      <div className="flex justify-end gap-2 rounded-b-lg bg-slate-50 px-5 py-3">
-        <Button onClick={onCancel} disabled={busy} autoFocus>
-          Cancel
-        </Button>
-        <DangerSolidButton onClick={onConfirm} disabled={busy}>
-          {busy ? "Working…" : confirmLabel}
-        </DangerSolidButton>
-      </div>
-    </dialog>
+      <div className="text-sm text-slate-600">{children}</div>
+      {error && (
+        <p role="alert" className="mt-3 text-sm text-red-700">
+          {error}
+        </p>
+      )}
+    </Modal>
   );
 }

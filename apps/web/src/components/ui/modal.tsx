@@ -1,7 +1,7 @@
 "use client";
 
 import { type ReactNode, useEffect, useId, useRef } from "react";
-import { cx } from "@/components/ui/cx";
+import { cx } from "./cx";
 
 /** A modal form on the native <dialog> (focus trap, Escape, backdrop); Escape is ignored while `busy`. */
 export function Modal({

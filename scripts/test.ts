@@ -84,6 +84,9 @@ async function main(): Promise<void> {
     }
 
     if (want("unit")) {
+      // The language-model tests need node-llama-cpp; its CPU build comes from the npm registry into .cache/
+      // once. When that fails (no registry), those tests skip and say so.
+      await run(process.execPath, [path.join(root, "scripts/ensure-llama-runtime.mjs")]);
       const files = [...findTests(path.join(root, "packages")), ...findTests(path.join(root, "apps"))];
       const tap = path.join(tmp, "node.tap");
       process.stdout.write(`\n== unit and integration tests (${files.length} files)\n`);

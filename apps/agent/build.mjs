@@ -46,7 +46,13 @@ const siSeparate = {
 // resolved at run time from node_modules beside the agent (the run manager refuses runs, with
 // RUNTIME_UNAVAILABLE, when it is not installed).
 const WORKLOAD_FILE = "./vendor/workload.js";
-const RUNTIMES = ["onnxruntime-node", "node-llama-cpp"];
+const RUNTIMES = [
+  "onnxruntime-node",
+  "node-llama-cpp",
+  "@tensorflow/tfjs",
+  "@tensorflow/tfjs-backend-wasm",
+  "@vladmandic/face-api",
+];
 const workloadSeparate = {
   name: "workload-separate",
   setup(b) {

@@ -1,7 +1,16 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { catalogEntries, createAuth, createControlPlane, createLogger, type Db, syncCatalog } from "@labfleet/api";
+import {
+  catalogEntries,
+  createAuth,
+  createControlPlane,
+  createLogger,
+  type Db,
+  RateLimits,
+  rateLimitStore,
+  syncCatalog,
+} from "@labfleet/api";
 import { applyMigrations, createPool, createPrismaClient, startEmbeddedPostgres } from "@labfleet/db";
 import next from "next";
 import { loadEnv } from "./src/server/env.ts";
@@ -49,11 +58,16 @@ async function main(): Promise<void> {
     cleanups.push(() => prisma.$disconnect());
     const db: Db = { prisma, pool, log };
 
+    // Sign-in, enrollment and upload limits for the whole process. With REDIS_URL, pass the shared node-redis
+    // client (created with disableOfflineQueue: true) as rateLimitStore({ redis }) so every process counts together.
+    const limits = new RateLimits({ store: rateLimitStore(), trustProxy: env.LABFLEET_TRUST_PROXY });
+    const trustedOrigins = [env.publicUrl, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`];
     const auth = createAuth({
       prisma,
       secret: await loadOrCreateSecret(env.dataDir, env.BETTER_AUTH_SECRET),
       baseURL: env.publicUrl,
-      trustedOrigins: [env.publicUrl, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`],
+      trustedOrigins,
+      limits,
     });
     const admin = await ensureFirstAdmin(db, auth, {
       dataDir: env.dataDir,
@@ -78,6 +92,8 @@ async function main(): Promise<void> {
         ...(env.LABFLEET_AGENT_BUFFER_MAX_MB ? { bufferMaxBytes: env.LABFLEET_AGENT_BUFFER_MAX_MB * 1024 * 1024 } : {}),
       },
       pages: (req, res) => handle(req, res),
+      limits,
+      trustedOrigins,
       // The one-line installer. Without a configured public URL it names the address each request came in on,
       // which is right on a classroom LAN where "localhost" would not be.
       install: {

@@ -9,6 +9,8 @@ import { createInstallHandler, type InstallOptions } from "./http/install.ts";
 import { sendError, sendJson } from "./http/json.ts";
 import { createMetricsHandler, METRICS_PATH } from "./http/metrics.ts";
 import { handleModelsHttp } from "./http/models.ts";
+import { type RateLimits, sharedRateLimits } from "./http/rate-limit.ts";
+import { createSecurityGuard } from "./http/security-headers.ts";
 import { registerJobs } from "./jobs/index.ts";
 import { JobScheduler } from "./jobs/scheduler.ts";
 import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
@@ -34,6 +36,10 @@ export interface ControlPlaneOptions {
   maxUploadBytes?: number;
   /** The one-line installer under /install/ (public). Absent: those paths answer 404. */
   install?: InstallOptions;
+  /** Sign-in, enrollment and upload limits, and whether a proxy's X-Forwarded-* is believed. Absent: shared, memory. */
+  limits?: RateLimits;
+  /** Origins besides the request's own that may send tRPC mutations (the public URL). */
+  trustedOrigins?: string[];
 }
 
 /** Page paths anyone may load; every other page needs a session. */
@@ -48,6 +54,8 @@ export function createControlPlane(options: ControlPlaneOptions) {
   const counters = new EdgeCounters();
   const authHandler = toNodeHandler(auth);
   const installHandler = options.install ? createInstallHandler(options.install) : null;
+  const limits = options.limits ?? sharedRateLimits();
+  const guard = createSecurityGuard({ trustProxy: limits.trustProxy, trustedOrigins: options.trustedOrigins ?? [] });
 
   // requestTimeout covers the whole body: Node's default (300 s) kills a multi-gigabyte upload. Headers keep
   // their own timeout (headersTimeout), and the upload handler cuts off a stalled body after 120 s.
@@ -63,7 +71,8 @@ export function createControlPlane(options: ControlPlaneOptions) {
   const trpcHandler = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    maxBodySize: 1024 * 1024,
+    // A roster CSV of 1 MB grows when JSON-escaped: room for it, still a bound.
+    maxBodySize: 2 * 1024 * 1024,
     async createContext({ req }) {
       const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
       return { db, auth, hub, blobs, log: db.log, user: session ? sessionUser(session.user) : null };
@@ -76,20 +85,29 @@ export function createControlPlane(options: ControlPlaneOptions) {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     // socket.io answers its own path; the request listener must leave it alone.
     if (path.startsWith("/socket.io/")) return;
+    // Security headers on every answer; cross-origin tRPC mutations refused.
+    if (guard(req, res, path)) return;
     if (path.startsWith("/api/auth/")) {
-      // The auth library rate-limits by client address and reads it from X-Forwarded-For. Nothing sits in
-      // front of this server, so the header is set from the socket: a client cannot forge its way around limits.
-      req.headers["x-forwarded-for"] = req.socket.remoteAddress ?? "unknown";
+      // The sign-in limits read the client address from X-Forwarded-For. It is set here from the socket (or,
+      // behind a trusted proxy, from the proxy's first hop): a client cannot forge its way around the limits.
+      req.headers["x-forwarded-for"] = limits.clientIp(req);
       return void (await authHandler(req, res));
     }
     if (path.startsWith("/api/trpc/")) return void trpcHandler(req, res);
-    if (path === ENROLL_PATH) return handleEnroll(req, res, { db, counters });
+    if (path === ENROLL_PATH) return handleEnroll(req, res, { db, counters, limits });
     if (path === "/api/health") return sendJson(res, 200, { ok: true });
     if (installHandler && path.startsWith("/install/")) return installHandler(req, res, path);
     if (path === METRICS_PATH) return handleMetrics(req, res);
     if (path.startsWith("/api/models/")) {
       const maxUploadBytes = options.maxUploadBytes;
-      return handleModelsHttp(req, res, path, { db, auth, hub, blobs, ...(maxUploadBytes ? { maxUploadBytes } : {}) });
+      return handleModelsHttp(req, res, path, {
+        db,
+        auth,
+        hub,
+        blobs,
+        limits,
+        ...(maxUploadBytes ? { maxUploadBytes } : {}),
+      });
     }
     if (path.startsWith("/api/")) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No such API." } });
     if (!pages) return sendJson(res, 404, { error: { code: "NOT_FOUND", message: "No pages are served here." } });

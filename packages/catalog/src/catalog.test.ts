@@ -49,7 +49,7 @@ describe("catalog entries", () => {
   test("lists the bundled and generated models, each well-formed", async () => {
     assert.deepEqual(
       entries.map((e) => e.slug),
-      ["pp-ocrv4", "silero-vad", "iris-mlp", "cnn-synthetic"],
+      ["pp-ocrv4", "silero-vad", "iris-mlp", "cnn-synthetic", "face-detector", "tiny-llama-synthetic"],
     );
     for (const e of entries) {
       assert.ok(modelTaskSchema.safeParse(e.task).success, `${e.slug}: task ${e.task}`);

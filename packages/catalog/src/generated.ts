@@ -1,12 +1,50 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { CNN_SEED, CNN_WIDTHS, writeCnn } from "./cnn.ts";
-import { IRIS_INPUT, irisOutput, writeIrisMlp } from "./iris-mlp.ts";
+import { IRIS_INPUT, IRIS_WEIGHT_TYPES, irisOutput, writeIrisMlp, writeIrisMlpVariant } from "./iris-mlp.ts";
 import type { CatalogEntry } from "./types.ts";
 
-/** Trains the iris MLP and writes it with its evaluation set under `<workDir>/iris-mlp/fp32/`. */
+const WEIGHT_NOTES = {
+  fp32: "float32",
+  fp16: "float16, cast to float32 when the model loads (the graph computes in float32)",
+  int8: "int8 with a float32 scale per output column, dequantised when the model loads (biases float32)",
+} as const;
+
+/**
+ * Trains the iris MLP and writes it with its evaluation set under `<workDir>/iris-mlp/fp32/`, then the same
+ * network with float16 and int8 weights beside it: versions of one model, scored on the same held-out set.
+ */
 export async function irisMlpEntry(workDir: string): Promise<CatalogEntry> {
   const { model, modelPath, evalPath } = await writeIrisMlp(join(workDir, "iris-mlp", "fp32"));
+  const variants = [];
+  for (const type of IRIS_WEIGHT_TYPES) {
+    const written =
+      type === "fp32"
+        ? { modelPath, expectedAccuracy: model.testAccuracy }
+        : await writeIrisMlpVariant(join(workDir, "iris-mlp", type), model, type);
+    variants.push({
+      variant: type,
+      format: "onnx" as const,
+      runtime: "onnxruntime-node" as const,
+      files: [
+        { name: "model.onnx", role: "model", path: written.modelPath },
+        { name: "eval.json", role: "eval", path: evalPath },
+      ],
+      meta: {
+        inputs: [IRIS_INPUT],
+        outputs: [irisOutput(model.classes.length)],
+        weights: WEIGHT_NOTES[type],
+        classes: model.classes,
+        featureNames: model.featureNames,
+        seed: model.seed,
+        epochs: model.epochs,
+        trainItems: model.train.length,
+        evaluation: `${model.test.length} held-out iris flowers (the 20 % test split) with their species; scored by accuracy.`,
+        evaluationItems: model.test.length,
+        expectedAccuracy: written.expectedAccuracy,
+      },
+    });
+  }
   return {
     slug: "iris-mlp",
     name: "Iris MLP (trained by LabFleet)",
@@ -20,29 +58,7 @@ export async function irisMlpEntry(workDir: string): Promise<CatalogEntry> {
     licence: "MIT",
     sourcePackage: null,
     sourceVersion: null,
-    variants: [
-      {
-        variant: "fp32",
-        format: "onnx",
-        runtime: "onnxruntime-node",
-        files: [
-          { name: "model.onnx", role: "model", path: modelPath },
-          { name: "eval.json", role: "eval", path: evalPath },
-        ],
-        meta: {
-          inputs: [IRIS_INPUT],
-          outputs: [irisOutput(model.classes.length)],
-          classes: model.classes,
-          featureNames: model.featureNames,
-          seed: model.seed,
-          epochs: model.epochs,
-          trainItems: model.train.length,
-          evaluation: `${model.test.length} held-out iris flowers (the 20 % test split) with their species; scored by accuracy.`,
-          evaluationItems: model.test.length,
-          expectedAccuracy: model.testAccuracy,
-        },
-      },
-    ],
+    variants,
   };
 }
 

@@ -4,6 +4,7 @@ import { writeFileIfChanged } from "./files.ts";
 import { encodeModel, type TensorInfo } from "./onnx-builder.ts";
 import { createRng, shuffled, uniform } from "./prng.ts";
 import type { TabularEvalSet } from "./types.ts";
+import { quantiseInt8, roundToFloat16, toFloat16Weights, toInt8Weights } from "./weight-types.ts";
 
 export const IRIS_FEATURE_NAMES = ["sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)"];
 const FEATURES = 4;
@@ -306,4 +307,59 @@ export async function writeIrisMlp(dir: string, options: IrisMlpOptions = {}): P
   await writeFileIfChanged(modelPath, irisMlpOnnx(model));
   await writeFileIfChanged(evalPath, new TextEncoder().encode(`${JSON.stringify(irisEvalSet(model), null, 2)}\n`));
   return { model, modelPath, evalPath };
+}
+
+/** How a variant stores the weights: float32, float16, or int8 with a float32 scale per output column. */
+export type IrisWeightType = "fp32" | "fp16" | "int8";
+export const IRIS_WEIGHT_TYPES: readonly IrisWeightType[] = ["fp32", "fp16", "int8"];
+
+/** The weights [in, out] get a scale per output column; biases stay float32 in the int8 variant. */
+const int8Axis = (_name: string, dims: readonly number[]) => (dims.length === 2 ? 1 : null);
+
+/** The model with the values a variant's weights stand for after rounding, so its accuracy can be predicted. */
+export function irisMlpAs(model: IrisMlp, type: IrisWeightType): IrisMlp {
+  if (type === "fp32") return model;
+  const classes = model.classes.length;
+  if (type === "fp16") {
+    return {
+      ...model,
+      w1: roundToFloat16(model.w1),
+      b1: roundToFloat16(model.b1),
+      w2: roundToFloat16(model.w2),
+      b2: roundToFloat16(model.b2),
+    };
+  }
+  return {
+    ...model,
+    w1: quantiseInt8(model.w1, [FEATURES, model.hidden], 1).dequantised,
+    w2: quantiseInt8(model.w2, [model.hidden, classes], 1).dequantised,
+  };
+}
+
+/** The ONNX bytes of one variant: the float32 graph, with its weights stored as the type says. */
+export function irisMlpOnnxAs(model: IrisMlp, type: IrisWeightType): Uint8Array {
+  const fp32 = irisMlpOnnx(model);
+  if (type === "fp32") return fp32;
+  return type === "fp16" ? toFloat16Weights(fp32) : toInt8Weights(fp32, int8Axis);
+}
+
+/** Writes `model.onnx` of one variant into `dir` and predicts its accuracy on the test split. */
+export async function writeIrisMlpVariant(
+  dir: string,
+  model: IrisMlp,
+  type: IrisWeightType,
+): Promise<{ modelPath: string; expectedAccuracy: number }> {
+  const modelPath = join(dir, "model.onnx");
+  await writeFileIfChanged(modelPath, irisMlpOnnxAs(model, type));
+  const probabilities = irisForward(
+    irisMlpAs(model, type),
+    model.test.map((s) => s.features),
+  );
+  return {
+    modelPath,
+    expectedAccuracy: accuracyOf(
+      probabilities,
+      model.test.map((s) => s.label),
+    ),
+  };
 }

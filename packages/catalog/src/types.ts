@@ -55,3 +55,23 @@ export interface OcrEvalSet {
   kind: "ocr";
   items: Array<{ image: string; text: string }>;
 }
+
+/**
+ * The evaluation set of a voice activity detector (file role "eval", JSON); each recording is a file of role
+ * "eval-audio": a WAV of 16-bit PCM, one channel, at `sampleRate`. `segments` are where speech is, in ms.
+ */
+export interface VadEvalSet {
+  kind: "vad";
+  sampleRate: 16000;
+  items: Array<{ audio: string; segments: Array<{ startMs: number; endMs: number; text?: string }> }>;
+}
+
+/**
+ * The evaluation set of the face detector (file role "eval", JSON): how many faces a person counts in each
+ * image; each image is a file of role "eval-image". `source` and `crop` say which photo it was cut from.
+ */
+export interface FaceEvalSet {
+  kind: "face-detection";
+  source?: string;
+  items: Array<{ image: string; faces: number; source?: string; crop?: number[] }>;
+}

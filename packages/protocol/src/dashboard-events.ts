@@ -69,10 +69,19 @@ export interface ServerToDashboardEvents {
   "lab:changed": (payload: LabChanged) => void;
   /** An alert fired, was acknowledged or resolved; sent to every dashboard socket (all are staff). */
   "alert:updated": (payload: AlertSummary) => void;
-  /** A deployment or one of its devices changed state; sent to every dashboard socket. Ask for the new state. */
+  /** A deployment or one of its devices changed state; sent to staff sockets. Ask for the new state. */
   "deployment:updated": (payload: DeploymentUpdated) => void;
-  /** A run was queued, progressed or finished; sent to every dashboard socket. */
+  /** A run was queued, progressed or finished; sent to staff sockets and to the student whose run it is. */
   "run:updated": (payload: RunUpdated) => void;
+  /**
+   * A lab session changed: started, ended, a check-in or check-out, a hand raised, lowered or answered. Sent to
+   * staff sockets and to the session's students; ask for the session again (what each may see is the API's call).
+   */
+  "session:updated": (payload: SessionUpdated) => void;
+}
+
+export interface SessionUpdated {
+  sessionId: string;
 }
 
 export interface DeploymentUpdated {

@@ -16,6 +16,12 @@ export const ERROR_CODES = [
   "TOKEN_EXPIRED",
   "TOKEN_REVOKED",
   "TOKEN_USED_UP",
+  /** A device is already running something; try again when it is free. */
+  "BUSY",
+  /** The device lacks the runtime (or execution provider) a model needs. */
+  "RUNTIME_UNAVAILABLE",
+  /** An uploaded or downloaded model file is not a valid model (it does not load or parse). */
+  "MODEL_INVALID",
   "INTERNAL",
 ] as const;
 

@@ -9,18 +9,28 @@ export const sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in 
 /** The largest model file the system accepts: 64 GiB. */
 export const MAX_MODEL_FILE_BYTES = 64 * 1024 ** 3;
 
-export const modelFormatSchema = z.enum(["onnx", "gguf"]);
+/** tfjs: a TensorFlow.js graph or layers model (weights manifest JSON plus weight shards). */
+export const modelFormatSchema = z.enum(["onnx", "gguf", "tfjs"]);
 export type ModelFormat = z.infer<typeof modelFormatSchema>;
 
-export const modelRuntimeSchema = z.enum(["onnxruntime-node", "node-llama-cpp"]);
+export const modelRuntimeSchema = z.enum(["onnxruntime-node", "node-llama-cpp", "tfjs-wasm"]);
 export type ModelRuntime = z.infer<typeof modelRuntimeSchema>;
 
 /**
  * How the agent feeds and scores a model: the name of a task adapter in the agent
  * (apps/agent/src/workloads/tasks). `onnx-generic` benchmarks any ONNX model on inputs made from its own
- * input metadata and has no evaluation; `llm` runs a GGUF through node-llama-cpp.
+ * input metadata and has no evaluation; `llm` runs a GGUF through node-llama-cpp; `face-detection` runs a
+ * TensorFlow.js detector on the wasm backend.
  */
-export const modelTaskSchema = z.enum(["ocr", "vad", "tabular-classification", "cnn-synthetic", "onnx-generic", "llm"]);
+export const modelTaskSchema = z.enum([
+  "ocr",
+  "vad",
+  "tabular-classification",
+  "cnn-synthetic",
+  "onnx-generic",
+  "llm",
+  "face-detection",
+]);
 export type ModelTask = z.infer<typeof modelTaskSchema>;
 
 /** A file a model version consists of. Files are content-addressed: the SHA-256 names them on the server. */

@@ -81,7 +81,13 @@ describe("the bundled idle agent", { skip: process.platform !== "linux" }, () =>
 
   test("the bundle has no static or dynamic import of a runtime", async () => {
     const code = await readFile(CLI, "utf8");
-    for (const runtime of ["onnxruntime-node", "node-llama-cpp"]) {
+    for (const runtime of [
+      "onnxruntime-node",
+      "node-llama-cpp",
+      "@tensorflow/tfjs",
+      "@tensorflow/tfjs-backend-wasm",
+      "@vladmandic/face-api",
+    ]) {
       assert.doesNotMatch(code, new RegExp(`(require|import)\\s*\\(\\s*["'\`]${runtime}["'\`]`));
       assert.doesNotMatch(code, new RegExp(`from\\s*["'\`]${runtime}["'\`]`));
     }

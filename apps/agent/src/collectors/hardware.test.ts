@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -101,6 +101,26 @@ describe("inference runtimes, found without loading them", () => {
     // The fixture's onnxruntime-node throws when loaded: the detection above never loaded it.
     // On another platform nothing ships: cpu only.
     assert.deepEqual((await detectRuntimes([RUNTIMES], "linux", "arm64"))[0]?.executionProviders, ["cpu"]);
+  });
+
+  test("tfjs-wasm is reported with the tfjs version once tfjs, its wasm backend and face-api are all there", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "labfleet-tfjs-runtime-"));
+    temps.push(dir);
+    const put = async (name: string, version: string) => {
+      await mkdir(join(dir, name), { recursive: true });
+      await writeFile(join(dir, name, "package.json"), JSON.stringify({ name, version }));
+    };
+    await put("@tensorflow/tfjs", "4.22.0");
+    await put("@tensorflow/tfjs-backend-wasm", "4.22.0");
+    // Without face-api there is nothing for the runtime to run.
+    assert.deepEqual(await detectRuntimes([dir]), []);
+    await put("@vladmandic/face-api", "1.7.15");
+    assert.deepEqual(await detectRuntimes([dir]), [
+      { name: "tfjs-wasm", version: "4.22.0", executionProviders: ["wasm"] },
+    ]);
+    // Found in a second search dir as well, next to onnxruntime-node in the first.
+    const names = (await detectRuntimes([RUNTIMES, dir], "linux", "x64")).map((r) => r.name);
+    assert.deepEqual(names, ["onnxruntime-node", "node-llama-cpp", "tfjs-wasm"]);
   });
 
   test("none installed is []", async () => {

@@ -150,13 +150,27 @@ export async function detectRuntimes(
   }
   const llama = findPackage("node-llama-cpp", searchDirs);
   if (llama) {
-    const providers = ["cpu"];
-    // Prebuilt binaries come as optional packages, one per platform and GPU backend.
+    const providers: string[] = [];
+    // Prebuilt binaries come as optional packages, one per platform and GPU backend; without the plain one (or
+    // Apple's Metal build, which also runs on the CPU) there is no CPU build to run.
     const os = platform === "darwin" ? "mac" : platform === "win32" ? "win" : platform;
+    if (
+      findPackage(`@node-llama-cpp/${os}-${arch}`, searchDirs) ||
+      findPackage(`@node-llama-cpp/${os}-${arch}-metal`, searchDirs)
+    ) {
+      providers.push("cpu");
+    }
     for (const backend of ["cuda", "vulkan", "metal"]) {
       if (findPackage(`@node-llama-cpp/${os}-${arch}-${backend}`, searchDirs)) providers.push(backend);
     }
     out.push({ name: "node-llama-cpp", version: await packageVersion(llama), executionProviders: providers });
+  }
+  // TensorFlow.js runs its models on the wasm backend, which needs no native code. The face detector, its only
+  // model, also needs face-api, so the runtime counts as present only with all three packages.
+  const tfjs = findPackage("@tensorflow/tfjs", searchDirs);
+  const tfjsWasm = findPackage("@tensorflow/tfjs-backend-wasm", searchDirs);
+  if (tfjs && tfjsWasm && findPackage("@vladmandic/face-api", searchDirs)) {
+    out.push({ name: "tfjs-wasm", version: await packageVersion(tfjs), executionProviders: ["wasm"] });
   }
   return out;
 }

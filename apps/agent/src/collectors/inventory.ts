@@ -1,9 +1,8 @@
-import { createRequire } from "node:module";
 import { hostname as osHostname } from "node:os";
-import { join } from "node:path";
 import { type InventoryInput, LIMITS } from "@labfleet/protocol";
 import type { Systeminformation } from "systeminformation";
 import type { Logger } from "../logger.ts";
+import { runtimeSearchDirs } from "../workloads/runtimes/packages.ts";
 import { filterInferenceFlags } from "./cpu-flags.ts";
 import { detectRuntimes, readDrmInventory, readNpus, readNvidiaInventory } from "./hardware.ts";
 import { type DirectHardware, mapBattery, mapMemoryLayout, mergeGpus } from "./inventory-merge.ts";
@@ -217,11 +216,6 @@ export interface DirectOptions {
   runtimeDirs?: string[];
 }
 
-function defaultRuntimeDirs(): string[] {
-  const fromAgent = createRequire(import.meta.url).resolve.paths("onnxruntime-node") ?? [];
-  return [...new Set([...fromAgent, join(process.cwd(), "node_modules")])];
-}
-
 /** GPUs and NPUs from /sys, NVIDIA GPUs from nvidia-smi, and installed runtimes: read by the agent itself. */
 export async function collectDirectHardware(o: DirectOptions = {}): Promise<DirectHardware> {
   const root = o.root ?? "/";
@@ -230,7 +224,7 @@ export async function collectDirectHardware(o: DirectOptions = {}): Promise<Dire
     readDrmInventory(root),
     readNvidiaInventory(smi),
     readNpus(root),
-    detectRuntimes(o.runtimeDirs ?? defaultRuntimeDirs()),
+    detectRuntimes(o.runtimeDirs ?? runtimeSearchDirs()),
   ]);
   return { drm, nvidia, npus, runtimes };
 }

@@ -96,7 +96,7 @@ describe("AgentConnection: runs", () => {
     const rec = recordingHost((run) =>
       run.spec.iterations === 10
         ? { ok: true, data: { accepted: true } }
-        : { ok: false, error: { code: "CONFLICT", message: "busy" } },
+        : { ok: false, error: { code: "BUSY", message: "busy" } },
     );
     agent.serve({ runs: rec.host });
     await waitFor("online", () => agent.currentState === "online");
@@ -111,7 +111,7 @@ describe("AgentConnection: runs", () => {
     const busy = await socket
       .timeout(2_000)
       .emitWithAck("run:start", { ...RUN, spec: { kind: "benchmark", iterations: 5 } });
-    assert.deepEqual(busy, { ok: false, error: { code: "CONFLICT", message: "busy" } });
+    assert.deepEqual(busy, { ok: false, error: { code: "BUSY", message: "busy" } });
   });
 
   test("a bad run:start is refused with BAD_REQUEST and never reaches the host", async () => {

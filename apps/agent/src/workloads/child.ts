@@ -2,17 +2,14 @@
 // It is the only process that loads an inference runtime: a crash, an out-of-memory kill or a runaway
 // native thread ends this process and the run, never the agent. It gets one job, runs it, posts one result
 // (or one error) and exits.
-import { availableParallelism } from "node:os";
 import type { CodedError, EvaluationItem } from "@labfleet/protocol";
 import { isAgentError } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { type ChildMessage, type RunPhase, type WorkloadJob, workloadJobSchema } from "./ipc.ts";
+import { loadRuntime } from "./runtimes/index.ts";
 import { latencyStats } from "./stats.ts";
-import { adapterFor } from "./tasks/index.ts";
 import { isTaskError } from "./tasks/task-error.ts";
-import type { CachedFile, PreparedTask, TaskContext } from "./types.ts";
-
-type Ort = TaskContext["ort"];
+import type { CachedFile, PreparedTask } from "./types.ts";
 
 /** How often the child reports progress: the measured loop checks a clock, never sends per iteration. */
 const PROGRESS_EVERY_MS = 250;
@@ -47,26 +44,6 @@ function waitForJob(): Promise<WorkloadJob> {
       else reject(new CodedFailure("BAD_JOB", `The workload got an invalid job: ${parsed.error.issues[0]?.message}`));
     });
   });
-}
-
-async function loadRuntime(): Promise<Ort> {
-  try {
-    const mod = (await import("onnxruntime-node")) as Ort & { default?: Ort };
-    // The package is CommonJS: depending on the loader its exports sit on the namespace or on `default`.
-    return mod.InferenceSession ? mod : (mod.default as Ort);
-  } catch (e) {
-    throw new CodedFailure(
-      "RUNTIME_UNAVAILABLE",
-      `onnxruntime-node cannot be loaded on this device (${messageOf(e)}). Install it next to the agent: ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node`,
-    );
-  }
-}
-
-function sessionOptions(job: WorkloadJob): TaskContext["sessionOptions"] {
-  const opts: TaskContext["sessionOptions"] = { executionProviders: [job.spec.executionProvider] };
-  // onnxruntime-node throws on `intraOpNumThreads: undefined`: the key is set only when a count was asked for.
-  if (job.threads !== null) opts.intraOpNumThreads = Math.min(job.threads, availableParallelism());
-  return opts;
 }
 
 /** Reports `done` of `total` at most every PROGRESS_EVERY_MS, plus always the first call. */
@@ -112,6 +89,7 @@ async function measure(task: PreparedTask, job: WorkloadJob): Promise<ChildMessa
     measuredMs,
     accuracy: null,
     evaluation: null,
+    llm: task.llmStats?.() ?? null,
   };
 }
 
@@ -145,22 +123,21 @@ async function evaluate(task: PreparedTask, job: WorkloadJob): Promise<ChildMess
       got: i.got.slice(0, 500),
       score: Math.min(1, Math.max(0, i.score)),
     })),
+    llm: null,
   };
 }
 
 async function runJob(job: WorkloadJob): Promise<void> {
-  const ort = await loadRuntime();
-  await send({ type: "runtime", runtimeVersion: String(ort.env?.versions?.node ?? "unknown") });
-  const adapter = adapterFor(job.task);
-  if (!adapter) throw new CodedFailure("TASK_UNSUPPORTED", `The agent has no ${job.task} task for onnxruntime-node.`);
+  const runtime = await loadRuntime(job.runtime);
+  await send({ type: "runtime", runtimeVersion: runtime.version.slice(0, 64) });
   await send({ type: "progress", phase: "loading", done: 0, total: null });
   const files = new Map<string, CachedFile>(job.files.map((f) => [f.name, f]));
   let task: PreparedTask;
   try {
-    task = await adapter.prepare({ ort, files, sessionOptions: sessionOptions(job), batchSize: job.spec.batchSize });
+    task = await runtime.prepare(job, files);
   } catch (e) {
     if (isTaskError(e) || isAgentError(e)) throw new CodedFailure(e.code, messageOf(e));
-    // Whatever else goes wrong while preparing comes from the runtime creating the session: pass its words on.
+    // Whatever else goes wrong while preparing comes from the runtime loading the model: pass its words on.
     throw new CodedFailure("MODEL_LOAD_FAILED", messageOf(e));
   }
   let result: ChildMessage;

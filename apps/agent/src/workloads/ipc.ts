@@ -5,8 +5,10 @@ import {
   codedErrorSchema,
   evaluationItemSchema,
   latencyStatsSchema,
+  modelRuntimeSchema,
   modelTaskSchema,
   runPhaseSchema,
+  runResultSchema,
   runSpecSchema,
 } from "@labfleet/protocol";
 import { z } from "zod";
@@ -14,6 +16,7 @@ import { z } from "zod";
 export const workloadJobSchema = z.object({
   type: z.literal("job"),
   runId: z.string().min(1),
+  runtime: modelRuntimeSchema,
   task: modelTaskSchema,
   files: z.array(z.object({ name: z.string(), role: z.string(), sha256: z.string(), path: z.string() })).min(1),
   spec: runSpecSchema,
@@ -39,6 +42,8 @@ export const childMessageSchema = z.discriminatedUnion("type", [
     measuredMs: z.number().min(0),
     accuracy: z.number().min(0).max(1).nullable(),
     evaluation: z.array(evaluationItemSchema).max(100).nullable(),
+    /** Language models: time to first token and token rates (null for every other task). */
+    llm: runResultSchema.shape.llm.default(null),
   }),
   z.object({ type: z.literal("error"), error: codedErrorSchema }),
 ]);

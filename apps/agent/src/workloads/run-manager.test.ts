@@ -174,13 +174,15 @@ describe("RunManager with the real workload child and onnxruntime-node", () => {
     h.manager.start(runStart("run-long", vad.refs, { spec: { kind: "benchmark", durationMs: 20_000, threads: 1 } }));
     const busy = h.manager.start(runStart("run-second", vad.refs));
     assert.equal(busy.ok, false);
-    assert.match(busy.ok ? "" : busy.error.message, /^BUSY: .*run-long/);
+    assert.equal(busy.ok ? null : busy.error.code, "BUSY");
+    assert.match(busy.ok ? "" : busy.error.message, /run-long/);
     const llm = h.manager.start(runStart("run-llm", vad.refs, { runtime: "node-llama-cpp", task: "llm" }));
-    assert.match(llm.ok ? "" : llm.error.message, /^(BUSY|RUNTIME_UNAVAILABLE)/);
+    assert.match(llm.ok ? "" : llm.error.code, /^(BUSY|RUNTIME_UNAVAILABLE)$/);
     h.manager.cancel("run-long");
     await h.resultOf("run-long");
     const llm2 = h.manager.start(runStart("run-llm2", vad.refs, { runtime: "node-llama-cpp", task: "llm" }));
-    assert.match(llm2.ok ? "" : llm2.error.message, /^RUNTIME_UNAVAILABLE: .*node-llama-cpp/);
+    assert.equal(llm2.ok ? null : llm2.error.code, "RUNTIME_UNAVAILABLE");
+    assert.match(llm2.ok ? "" : llm2.error.message, /node-llama-cpp/);
   });
 
   test("cancel mid-run: the result says cancelled and the process is gone", async () => {

@@ -1,7 +1,7 @@
-import { createRequire } from "node:module";
 import {
   type Ack,
   type CodedError,
+  type ModelRuntime,
   type RunResult,
   type RunStart,
   type RunStatus,
@@ -13,20 +13,28 @@ import {
 import { effectiveThreads, environmentCard } from "./environment.ts";
 import type { RunPhase } from "./ipc.ts";
 import { ProgressRelay } from "./progress-relay.ts";
+import { findRuntimePackage, RUNTIME_PACKAGE, runtimeSearchDirs } from "./runtimes/packages.ts";
 import { signRunResult } from "./signing.ts";
 import { systemStats } from "./stats.ts";
 import type { CachedFile, RunManagerDeps, WorkloadHost } from "./types.ts";
 import { type ChildOutcome, crashMessage, WorkloadProcess } from "./workload-process.ts";
 
-/**
- * Why a start was refused. The wire's error codes do not name these reasons yet, so the nearest wire code
- * carries them and the message says which one it is.
- */
+/** What to tell an instructor whose device lacks a runtime. */
+const RUNTIME_MISSING: Record<ModelRuntime, string> = {
+  "onnxruntime-node":
+    "onnxruntime-node is not installed next to the agent. Install it with ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node.",
+  "node-llama-cpp":
+    "node-llama-cpp is not installed on this device: language models need it (re-run the agent installer with --with-llama).",
+  "tfjs-wasm":
+    "TensorFlow.js (wasm backend) is not installed next to the agent: re-run the agent installer with --with-tfjs.",
+};
+
+/** Why a start was refused, as a wire code. An agent that is shutting down is as busy as one that is running. */
 const REFUSAL: Record<"BUSY" | "RUNTIME_UNAVAILABLE" | "BAD_REQUEST" | "STOPPING", WireError["code"]> = {
-  BUSY: "CONFLICT",
-  RUNTIME_UNAVAILABLE: "BAD_REQUEST",
+  BUSY: "BUSY",
+  RUNTIME_UNAVAILABLE: "RUNTIME_UNAVAILABLE",
   BAD_REQUEST: "BAD_REQUEST",
-  STOPPING: "CONFLICT",
+  STOPPING: "BUSY",
 };
 
 type StopReason = "cancelled" | "timed_out";
@@ -49,7 +57,7 @@ interface Outcome {
 }
 
 function refuse(reason: keyof typeof REFUSAL, message: string): Ack<{ accepted: true }> {
-  return { ok: false, error: { code: REFUSAL[reason], message: `${reason}: ${message}`.slice(0, 500) } };
+  return { ok: false, error: { code: REFUSAL[reason], message: message.slice(0, 500) } };
 }
 
 function codedFrom(e: unknown, fallback: string): CodedError {
@@ -102,14 +110,8 @@ export class RunManager implements WorkloadHost {
     const run = parsed.data;
     if (this.stopping) return refuse("STOPPING", "the agent is shutting down.");
     if (this.current) return refuse("BUSY", `this device is already running ${this.current.run.runId}.`);
-    if (run.runtime !== "onnxruntime-node") {
-      return refuse("RUNTIME_UNAVAILABLE", `this agent cannot run ${run.runtime} models yet; only onnxruntime-node.`);
-    }
-    if (!this.runtimeInstalled()) {
-      return refuse(
-        "RUNTIME_UNAVAILABLE",
-        "onnxruntime-node is not installed next to the agent. Install it with ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node.",
-      );
+    if (!this.runtimeInstalled(run.runtime)) {
+      return refuse("RUNTIME_UNAVAILABLE", RUNTIME_MISSING[run.runtime]);
     }
     const active: ActiveRun = {
       run,
@@ -143,14 +145,9 @@ export class RunManager implements WorkloadHost {
     await active.done;
   }
 
-  /** Resolved without loading: the agent itself never holds the runtime. */
-  private runtimeInstalled(): boolean {
-    try {
-      createRequire(this.deps.cliPath).resolve("onnxruntime-node");
-      return true;
-    } catch {
-      return false;
-    }
+  /** Found by its files, without loading: the agent itself never holds a runtime. */
+  private runtimeInstalled(runtime: ModelRuntime): boolean {
+    return findRuntimePackage(RUNTIME_PACKAGE[runtime], runtimeSearchDirs(this.deps.cliPath)) !== null;
   }
 
   private stop(active: ActiveRun, reason: StopReason): void {
@@ -230,6 +227,7 @@ export class RunManager implements WorkloadHost {
       {
         type: "job",
         runId: run.runId,
+        runtime: run.runtime,
         task: run.task,
         files: [...files.values()].map((f) => ({ name: f.name, role: f.role, sha256: f.sha256, path: f.path })),
         spec: run.spec,
@@ -269,7 +267,8 @@ export class RunManager implements WorkloadHost {
       runtime: run.runtime,
       runtimeVersion: o.child?.runtimeVersion ?? "unknown",
       executionProvider: run.spec.executionProvider,
-      threads: effectiveThreads(run.spec.threads),
+      // TensorFlow.js's wasm backend in Node has no worker threads: it always runs on one core, whatever was asked.
+      threads: run.runtime === "tfjs-wasm" ? 1 : effectiveThreads(run.spec.threads),
       batchSize: run.spec.batchSize,
       // The card names what was measured: the verified files when there are some, else what was asked for.
       files: files ? [...files.values()] : run.files,
@@ -283,7 +282,7 @@ export class RunManager implements WorkloadHost {
       throughputPerS: r && r.measuredMs > 0 ? r.items / (r.measuredMs / 1000) : null,
       accuracy: r?.accuracy ?? null,
       evaluation: r?.evaluation ?? null,
-      llm: null,
+      llm: r?.llm ?? null,
       system: systemStats(o.samples, r?.measuredMs ?? 0, r?.items ?? 0),
       error: o.error,
       env,

@@ -56,7 +56,18 @@ export interface PreparedTask {
   runOnce(): Promise<void>;
   /** Scores every item of the version's evaluation set; absent when the task has none. */
   evaluate?(onItem: (done: number, total: number) => void): Promise<EvaluationItem[]>;
+  /** Language models: what the measured runs showed about tokens (read once, after measuring). */
+  llmStats?(): import("@labfleet/protocol").RunResult["llm"];
   dispose(): Promise<void>;
+}
+
+/**
+ * One inference runtime inside the workload child (./runtimes): loaded once per run, it reports its version
+ * and prepares the job's task on the version's files.
+ */
+export interface RuntimeBinding {
+  version: string;
+  prepare(job: import("./ipc.ts").WorkloadJob, files: ReadonlyMap<string, CachedFile>): Promise<PreparedTask>;
 }
 
 export interface TaskAdapter {

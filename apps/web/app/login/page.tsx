@@ -27,9 +27,18 @@ function describeAuthError(error: AuthError): string {
   return error.message || "Sign-in failed. Please try again.";
 }
 
+/**
+ * Where to go after signing in: the ?next= page when there is one, else by role (a student to their own page,
+ * staff to the fleet), which is known only once signed in.
+ */
+function destination(asked: string | null, role: unknown): string {
+  if (asked) return safeNextPath(asked);
+  return role === "student" ? "/student" : "/devices";
+}
+
 function LoginForm() {
   const params = useSearchParams();
-  const next = safeNextPath(params.get("next"));
+  const asked = params.get("next");
   const [identifier, setIdentifier] = useState("");
   const [password, setPassword] = useState("");
   const [fieldErrors, setFieldErrors] = useState<{ identifier?: string; password?: string }>({});
@@ -42,13 +51,13 @@ function LoginForm() {
     authClient
       .getSession()
       .then(({ data }) => {
-        if (!cancelled && data?.session) window.location.replace(next);
+        if (!cancelled && data?.session) window.location.replace(destination(asked, data.user.role));
       })
       .catch(() => {});
     return () => {
       cancelled = true;
     };
-  }, [next]);
+  }, [asked]);
 
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -71,7 +80,8 @@ function LoginForm() {
         return;
       }
       // A full load, so that the server sees the new cookie and every page starts from a clean cache.
-      window.location.replace(next);
+      const role = asked ? null : (await authClient.getSession()).data?.user.role;
+      window.location.replace(destination(asked, role));
     } catch {
       setError("Cannot reach the server. Check the connection and try again.");
       setBusy(false);

@@ -11,8 +11,10 @@ import { AlertsBadge } from "./alerts/alerts-badge";
 import { Badge } from "./ui/badge";
 import { Button } from "./ui/button";
 import { cx } from "./ui/cx";
+import { Loading } from "./ui/notice";
 
 const NAV = [
+  { href: "/classes", label: "Classes" },
   { href: "/devices", label: "Devices" },
   { href: "/labs", label: "Labs" },
   { href: "/models", label: "Models" },
@@ -21,6 +23,36 @@ const NAV = [
   { href: "/alerts", label: "Alerts" },
   { href: "/settings", label: "Settings" },
 ] as const;
+
+const STUDENT_NAV = [{ href: "/student", label: "My classes" }] as const;
+
+/** Where a student may go: their home (and its assignment pages) and the class pages, which handle students. */
+const STUDENT_PATHS = ["/student", "/classes"];
+
+function studentMayOpen(pathname: string): boolean {
+  return STUDENT_PATHS.some((p) => pathname === p || pathname.startsWith(`${p}/`));
+}
+
+/** A student who opened a staff page (an old link, a typed address) is told so, instead of meeting errors. */
+function NotForStudents() {
+  return (
+    <div className="mx-auto max-w-lg rounded-lg bg-white p-6 text-center shadow-xs ring-1 ring-slate-200">
+      <h1 className="text-lg font-semibold text-slate-900" data-testid="not-for-students">
+        This page is not for students
+      </h1>
+      <p className="mt-2 text-sm text-slate-600">
+        It is where instructors and admins look after the lab's machines. Your classes, sessions and assignments are on
+        your own page.
+      </p>
+      <Link
+        href="/student"
+        className="mt-4 inline-block rounded-md bg-sky-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-sky-800"
+      >
+        Go to My classes
+      </Link>
+    </div>
+  );
+}
 
 const ROLE_LABEL = { admin: "Admin", instructor: "Instructor", student: "Student" } as const;
 
@@ -94,18 +126,27 @@ function StaffAlertsBadge() {
 
 export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname();
+  const trpc = useTRPC();
+  const me = useQuery(trpc.user.me.queryOptions(undefined, { staleTime: 5 * 60_000 }));
+  const role = me.data?.role;
+  const student = role === "student";
+  // No links until the role is known: a student must never see the staff's menu flash by.
+  const nav: readonly { href: string; label: string }[] = role === undefined ? [] : student ? STUDENT_NAV : NAV;
   return (
     <div className="min-h-screen">
-      <header className="border-b border-slate-200 bg-white">
+      <header className="border-b border-slate-200 bg-white print:hidden">
         <div className="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
-          <Link href="/devices" className="flex items-center gap-2 font-semibold text-slate-900">
+          <Link
+            href={student ? "/student" : "/devices"}
+            className="flex items-center gap-2 font-semibold text-slate-900"
+          >
             <span aria-hidden className="grid size-7 place-items-center rounded-md bg-sky-700 text-xs text-white">
               LF
             </span>
             LabFleet
           </Link>
           <nav aria-label="Main" className="flex items-center gap-1">
-            {NAV.map((item) => {
+            {nav.map((item) => {
               const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
               return (
                 <Link
@@ -129,7 +170,16 @@ export function AppShell({ children }: { children: ReactNode }) {
           </div>
         </div>
       </header>
-      <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6">{children}</main>
+      <main className="mx-auto max-w-7xl px-4 py-6 sm:px-6 print:max-w-none print:p-0">
+        {me.isPending ? (
+          // The role decides what this page may show: a student must not see a staff page fail first.
+          <Loading />
+        ) : student && !studentMayOpen(pathname) ? (
+          <NotForStudents />
+        ) : (
+          children
+        )}
+      </main>
     </div>
   );
 }

@@ -22,6 +22,8 @@ const envSchema = z.object({
   LABFLEET_ADMIN_EMAIL: z.email().optional(),
   LABFLEET_ADMIN_PASSWORD: z.string().min(8, "LABFLEET_ADMIN_PASSWORD must be at least 8 characters").optional(),
   LABFLEET_LOCAL_AGENT: flag.default(true),
+  /** Behind a reverse proxy: believe its X-Forwarded-For/-Proto/-Host (client address for limits, HSTS). */
+  LABFLEET_TRUST_PROXY: flag.default(false),
   LABFLEET_TELEMETRY_WATCHED_MS: positiveMs.default(1000),
   LABFLEET_TELEMETRY_IDLE_MS: positiveMs.default(10_000),
   LABFLEET_AGENT_BUFFER_MAX_MB: z.coerce.number().int().min(1).max(16_384).optional(),

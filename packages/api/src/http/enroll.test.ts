@@ -4,6 +4,7 @@ import { ENROLL_PATH, PROTOCOL_VERSION } from "@labfleet/protocol";
 import { sha256Hex } from "../crypto.ts";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
 import { startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
+import { sharedRateLimits } from "./rate-limit.ts";
 
 describe("POST /api/agent/enroll", () => {
   let cp: TestControlPlane;
@@ -96,5 +97,37 @@ describe("POST /api/agent/enroll", () => {
     assert.match(message, new RegExp(`${PROTOCOL_VERSION}\\b`));
     assert.match(message, new RegExp(`${PROTOCOL_VERSION + 7}\\b`));
     assert.equal(await cp.db.prisma.device.count(), before);
+  });
+
+  // The harness's control plane counts in the process's shared limits; these tests start and end with clean
+  // counters for the loopback address so that the other tests' refusals do not matter.
+  const clearIp = () => sharedRateLimits().reset("enrollIp", "127.0.0.1");
+
+  test("refusals from one address are limited (successes never count); the answer says when to retry", async () => {
+    await clearIp();
+    const many = await newToken(40);
+    for (let i = 0; i < 40; i++) {
+      assert.equal((await enroll(request(many, { hostname: `ok-${i}` }))).status, 200, `enrollment ${i + 1}`);
+    }
+    for (let i = 0; i < 30; i++) await expectRefused(await enroll(request(`lfe_guess-${i}`)), 403, "TOKEN_UNKNOWN");
+    const devices = await cp.db.prisma.device.count();
+    const res = await enroll(request(await newToken()));
+    const message = await expectRefused(res, 429, "RATE_LIMITED");
+    assert.equal(message, "Too many refused enrollments. Try again in 15 minutes.");
+    const retryAfter = Number(res.headers.get("retry-after"));
+    assert.ok(retryAfter > 800 && retryAfter <= 900, `Retry-After ${retryAfter}`);
+    assert.equal(await cp.db.prisma.device.count(), devices, "a valid token waits too while the address is limited");
+    await clearIp();
+  });
+
+  test("a refused token is limited from any address, while other tokens still work", async () => {
+    await clearIp();
+    const revoked = await createEnrollmentToken(cp.db, { label: "r", expiresInHours: 1, maxUses: 5 }, null);
+    await cp.db.prisma.enrollmentToken.update({ where: { id: revoked.id }, data: { revokedAt: new Date() } });
+    for (let i = 0; i < 20; i++) await expectRefused(await enroll(request(revoked.token)), 403, "TOKEN_REVOKED");
+    await clearIp();
+    await expectRefused(await enroll(request(revoked.token)), 429, "RATE_LIMITED");
+    assert.equal((await enroll(request(await newToken()))).status, 200);
+    await clearIp();
   });
 });

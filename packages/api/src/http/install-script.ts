@@ -7,6 +7,11 @@ import { INSTALL_PATHS } from "@labfleet/protocol";
  */
 /** The inference runtime the installer puts beside the agent (the version the agent is built and tested with). */
 export const ONNX_RUNTIME_PACKAGE = "onnxruntime-node@1.30.0";
+/** The optional language-model runtime (--with-llama), pinned to the version the agent is tested with. */
+export const LLAMA_RUNTIME_PACKAGE = "node-llama-cpp@3.21.1";
+/** The optional TensorFlow.js runtime (--with-tfjs) for the face detector, pinned like the others. */
+export const TFJS_RUNTIME_PACKAGES =
+  "@tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0 @vladmandic/face-api@1.7.15";
 
 export function renderInstallScript(server: string): string {
   const quoted = `'${server.replaceAll("'", "'\\''")}'`;
@@ -27,12 +32,15 @@ CONFIG=""
 FORCE=""
 SERVICE=yes
 RUNTIME=yes
+LLAMA=no
+TFJS=no
 
 say() { printf 'labfleet: %s\\n' "$*"; }
 die() { printf 'labfleet: error: %s\\n' "$2" >&2; exit "$1"; }
 usage() {
   cat <<'USAGE'
 Usage: sh agent.sh --token TOKEN [--name NAME] [--config PATH] [--prefix DIR] [--force] [--no-service] [--no-runtime]
+                [--with-llama] [--with-tfjs]
 
   --token TOKEN   The enrollment token from the dashboard (required).
   --name NAME     The device's name in the dashboard (default: the hostname).
@@ -42,6 +50,12 @@ Usage: sh agent.sh --token TOKEN [--name NAME] [--config PATH] [--prefix DIR] [-
   --no-service    Do not install the systemd service.
   --no-runtime    Do not install onnxruntime-node (${ONNX_RUNTIME_PACKAGE}) from the npm registry: the device
                   reports and can be deployed to, but cannot run ONNX models until it is installed.
+  --with-llama    Also install ${LLAMA_RUNTIME_PACKAGE} from the npm registry, to run GGUF language models.
+                  npm fetches every prebuilt llama.cpp build for this platform, GPU builds (CUDA, Vulkan)
+                  included: several hundred MB. Nothing is compiled or downloaded from elsewhere; a device
+                  with no fitting build reports the runtime as unavailable.
+  --with-tfjs     Also install TensorFlow.js on its wasm backend with face-api (${TFJS_RUNTIME_PACKAGES}),
+                  to run the face detector: about 380 MB on disk.
 USAGE
 }
 
@@ -63,6 +77,8 @@ main() {
       --force) FORCE=--force; shift ;;
       --no-service) SERVICE=no; shift ;;
       --no-runtime) RUNTIME=no; shift ;;
+      --with-llama) LLAMA=yes; shift ;;
+      --with-tfjs) TFJS=yes; shift ;;
       -h|--help) usage; exit 0 ;;
       *) usage >&2; die 2 "unknown option: $1" ;;
     esac
@@ -114,6 +130,24 @@ main() {
     say "installing the inference runtime ${ONNX_RUNTIME_PACKAGE} from the npm registry"
     (cd "$TMP" && ONNXRUNTIME_NODE_INSTALL=skip npm "$@" ${ONNX_RUNTIME_PACKAGE}) ||
       say "warning: could not install ${ONNX_RUNTIME_PACKAGE}; the agent runs, but cannot run models until it is installed."
+  fi
+
+  # node-llama-cpp's install script would build llama.cpp from source (downloaded from outside npm) when no
+  # prebuilt build fits: skipped, the agent only ever loads the prebuilt ones.
+  if [ "$LLAMA" = yes ]; then
+    set -- install --global --ignore-scripts --no-audit --no-fund --loglevel=error
+    [ -n "$PREFIX" ] && set -- "$@" --prefix "$PREFIX"
+    say "installing the language-model runtime ${LLAMA_RUNTIME_PACKAGE} from the npm registry (large: GPU builds included)"
+    (cd "$TMP" && npm "$@" ${LLAMA_RUNTIME_PACKAGE}) ||
+      say "warning: could not install ${LLAMA_RUNTIME_PACKAGE}; the agent runs, but cannot run GGUF models."
+  fi
+
+  if [ "$TFJS" = yes ]; then
+    set -- install --global --no-audit --no-fund --loglevel=error
+    [ -n "$PREFIX" ] && set -- "$@" --prefix "$PREFIX"
+    say "installing the TensorFlow.js runtime (${TFJS_RUNTIME_PACKAGES}) from the npm registry"
+    (cd "$TMP" && npm "$@" ${TFJS_RUNTIME_PACKAGES}) ||
+      say "warning: could not install the TensorFlow.js runtime; face-detection models cannot run until it is installed."
   fi
 
   set -- enroll --server "$SERVER" --token "$TOKEN"

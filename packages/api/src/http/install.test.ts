@@ -98,6 +98,16 @@ describe("the one-line installer, served by a real control plane", () => {
     assert.equal(existsSync(join(home, "pwned")), false);
   });
 
+  test("--help names the optional language-model runtime and what it brings", async () => {
+    const path = join(home, "agent.sh");
+    await writeFile(path, await (await fetch(`${cp.url}${INSTALL_PATHS.script}`)).text());
+    const help = await sh(path, ["--help"], home);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /--with-llama +Also install node-llama-cpp@3\.21\.1/);
+    assert.match(help.stdout, /GPU builds \(CUDA, Vulkan\)/);
+    assert.match(help.stdout, /--with-tfjs +Also install TensorFlow\.js/);
+  });
+
   test("with a token: downloads, installs into a prefix with npm, enrolls the device", async () => {
     const admin = await cp.user("admin");
     const { token } = await cp.caller(admin).enrollmentToken.create({ label: "sh", expiresInHours: 1, maxUses: 1 });
@@ -105,15 +115,27 @@ describe("the one-line installer, served by a real control plane", () => {
     await writeFile(path, await (await fetch(`${cp.url}${INSTALL_PATHS.script}`)).text());
     const prefix = join(home, "prefix");
     const config = join(home, "etc", "agent.json");
-    const args = ["--token", token, "--prefix", prefix, "--config", config, "--name", "pc-sh-01", "--no-service"];
-    // The runtime comes from the npm registry, which tests must not reach: an `npm` first on PATH records that
-    // call (its arguments and the CUDA-download switch) and hands every other call to the real npm.
+    const args = [
+      "--token",
+      token,
+      "--prefix",
+      prefix,
+      "--config",
+      config,
+      "--name",
+      "pc-sh-01",
+      "--no-service",
+      "--with-llama",
+      "--with-tfjs",
+    ];
+    // The runtimes come from the npm registry, which tests must not reach: an `npm` first on PATH records those
+    // calls (their arguments and the CUDA-download switch) and hands every other call to the real npm.
     const shim = join(home, "shim");
     await mkdir(shim, { recursive: true });
     const realNpm = execFileSync("sh", ["-c", "command -v npm"], { encoding: "utf8" }).trim();
     await writeFile(
       join(shim, "npm"),
-      `#!/bin/sh\ncase "$*" in *onnxruntime-node*) echo "$* ONNXRUNTIME_NODE_INSTALL=$ONNXRUNTIME_NODE_INSTALL" > "${join(home, "runtime-call")}"; exit 0 ;; esac\nexec "${realNpm}" "$@"\n`,
+      `#!/bin/sh\ncase "$*" in *onnxruntime-node*) echo "$* ONNXRUNTIME_NODE_INSTALL=$ONNXRUNTIME_NODE_INSTALL" > "${join(home, "runtime-call")}"; exit 0 ;; *node-llama-cpp*) echo "$*" > "${join(home, "llama-call")}"; exit 0 ;; *tfjs-backend-wasm*) echo "$*" > "${join(home, "tfjs-call")}"; exit 0 ;; esac\nexec "${realNpm}" "$@"\n`,
       { mode: 0o755 },
     );
     const r = await sh(path, args, home, [shim]);
@@ -124,6 +146,16 @@ describe("the one-line installer, served by a real control plane", () => {
     assert.match(
       runtimeCall,
       /^install --global .*--prefix \S+ onnxruntime-node@1\.30\.0 ONNXRUNTIME_NODE_INSTALL=skip$/m,
+    );
+    // --with-llama: the language-model runtime too, without its build-from-source install script.
+    assert.match(
+      await readFile(join(home, "llama-call"), "utf8"),
+      /^install --global --ignore-scripts .*--prefix \S+ node-llama-cpp@3\.21\.1$/m,
+    );
+    // --with-tfjs: the face detector's runtime, pinned.
+    assert.match(
+      await readFile(join(home, "tfjs-call"), "utf8"),
+      /^install --global .*--prefix \S+ @tensorflow\/tfjs@4\.22\.0 @tensorflow\/tfjs-backend-wasm@4\.22\.0 @vladmandic\/face-api@1\.7\.15$/m,
     );
 
     const saved = JSON.parse(await readFile(config, "utf8")) as { deviceId: string; serverUrl: string };

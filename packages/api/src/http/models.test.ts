@@ -364,20 +364,45 @@ describe("/api/models over HTTP", () => {
       assert.deepEqual(await counts(), before);
     });
 
+    test("uploads are limited per user: the 31st in an hour gets 429 with Retry-After; others go on", async () => {
+      const cookie = await cp.cookieFor(await cp.user("instructor"));
+      const tiny = Buffer.from("not a model");
+      // Counted before the body is read, so cheap refusals count as much as real uploads.
+      for (let i = 0; i < 30; i++) {
+        const res = (await post(uploadUrl({ name: "x" }), { cookie, "content-type": "text/plain" }, [
+          tiny,
+        ])) as RawAnswer;
+        assert.equal(res.status, 400, `upload ${i + 1}`);
+      }
+      const before = await counts();
+      const limited = await upload({ name: "limited" }, vadBytes, cookie);
+      assert.equal(limited.status, 429);
+      assert.equal(json(limited).error.code, "RATE_LIMITED");
+      assert.equal(json(limited).error.message, "Too many uploads. Try again in 60 minutes.");
+      const retryAfter = Number(limited.headers["retry-after"]);
+      assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
+      assert.deepEqual(await counts(), before, "nothing kept");
+      const other = (await post(uploadUrl({ name: "x" }), { cookie: staffCookie, "content-type": "text/plain" }, [
+        tiny,
+      ])) as RawAnswer;
+      assert.equal(other.status, 400, "another instructor is not limited by it");
+    });
+
     test("garbage, an empty file and a truncated model are refused with a code and leave nothing", async () => {
       const before = await counts();
       const garbage = await upload({ name: "junk" }, Buffer.from("PK\x03\x04 not a model ".repeat(5000), "latin1"));
-      assert.equal(garbage.status, 400);
+      assert.equal(garbage.status, 422);
       assert.equal(json(garbage).ok, false);
-      assert.equal(json(garbage).error.code, "BAD_REQUEST");
+      assert.equal(json(garbage).error.code, "MODEL_INVALID");
       assert.match(json(garbage).error.message, /not a valid ONNX model/);
       const empty = await upload({ name: "empty" }, Buffer.alloc(0));
       assert.equal(empty.status, 400);
       const cutGguf = await upload({ name: "cut" }, tinyLlamaGguf().subarray(0, 60));
-      assert.equal(cutGguf.status, 400);
+      assert.equal(cutGguf.status, 422);
+      assert.equal(json(cutGguf).error.code, "MODEL_INVALID");
       assert.match(json(cutGguf).error.message, /GGUF.*truncated/);
       const cutOnnx = await upload({ name: "cut" }, vadBytes.subarray(0, 400_000));
-      assert.equal(cutOnnx.status, 400);
+      assert.equal(cutOnnx.status, 422);
       assert.deepEqual(await counts(), before);
     });
 

@@ -12,6 +12,7 @@ import { authenticateDevice } from "../services/device.ts";
 import type { BlobStore } from "../services/models/blob-store.ts";
 import { maxUploadBytesFromEnv, receiveUpload, uploadParamsSchema } from "../services/models/upload.ts";
 import { sendJson } from "./json.ts";
+import { isRateLimited, RateLimitedError, type RateLimits, sharedRateLimits, waitText } from "./rate-limit.ts";
 
 export interface ModelsHttpDeps {
   db: Db;
@@ -20,6 +21,8 @@ export interface ModelsHttpDeps {
   blobs: BlobStore;
   /** The upload cap in bytes; absent: LABFLEET_MODEL_MAX_UPLOAD_MB (default 16 GiB). */
   maxUploadBytes?: number;
+  /** Uploads per user; absent: the process's shared limits. */
+  limits?: RateLimits;
 }
 
 const FILES_PREFIX = "/api/models/files/";
@@ -172,6 +175,9 @@ async function handleUpload(req: IncomingMessage, res: ServerResponse, deps: Mod
     if (!isStaff(parseRole(session.user.role))) {
       throw new AppError("FORBIDDEN", "Only instructors and admins can upload models.");
     }
+    // Counted before any byte is read: each upload costs disk, hashing and model inspection.
+    const wait = await (deps.limits ?? sharedRateLimits()).hit("upload", session.user.id);
+    if (wait !== null) throw new RateLimitedError(`Too many uploads. Try again in ${waitText(wait)}.`, wait);
     const type = req.headers["content-type"] ?? "";
     if (!type.startsWith("application/octet-stream")) {
       throw new AppError("BAD_REQUEST", "Send the file as application/octet-stream.");
@@ -210,7 +216,10 @@ async function handleUpload(req: IncomingMessage, res: ServerResponse, deps: Mod
     // An unread body (refused before or while reading it) is not drained: the connection closes after the
     // answer, so a client sending gigabytes stops instead of sending them into the void.
     const unread = !req.complete;
-    sendFailure(res, e, unread ? { connection: "close" } : {});
+    sendFailure(res, e, {
+      ...(unread ? { connection: "close" } : {}),
+      ...(isRateLimited(e) ? { "retry-after": String(e.retryAfterSec) } : {}),
+    });
     if (unread) res.once("finish", () => setTimeout(() => req.destroy(), 1000).unref());
   }
 }

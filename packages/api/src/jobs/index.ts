@@ -4,6 +4,7 @@ import { runsAndWavesJob } from "../services/runs/job.ts";
 import { alertsJob } from "./alerts.ts";
 import { rollupJob, rollupRetentionJob } from "./rollup.ts";
 import type { JobScheduler } from "./scheduler.ts";
+import { sessionsJob } from "./sessions.ts";
 import { webhooksJob } from "./webhooks.ts";
 
 export interface JobDeps {
@@ -20,4 +21,5 @@ export function registerJobs(scheduler: JobScheduler, deps: JobDeps): void {
   scheduler.add(rollupJob);
   scheduler.add(rollupRetentionJob);
   scheduler.add(runsAndWavesJob(deps));
+  scheduler.add(sessionsJob(deps));
 }

@@ -37,12 +37,16 @@ describe("/dashboard namespace", () => {
     await cp.close();
   });
 
-  test("a browser without a session, or a student's, is refused", async () => {
+  test("a browser without a session is refused; a student's may not watch the fleet, a lab or any device", async () => {
     const anonymous = await connectDashboard(cp.url, null).catch((e) => e);
     assert.equal(anonymous.data?.code, "UNAUTHORIZED");
     const student = await cp.user("student");
-    const refused = await connectDashboard(cp.url, await cp.cookieFor(student)).catch((e) => e);
-    assert.equal(refused.data?.code, "FORBIDDEN");
+    const browser = await connectDashboard(cp.url, await cp.cookieFor(student));
+    open.push(browser);
+    const fleet = (await browser.emitWithAck("fleet:subscribe", {})) as Ack<DeviceSummary[]>;
+    assert.equal(!fleet.ok && fleet.error.code, "FORBIDDEN");
+    const device = (await browser.emitWithAck("device:subscribe", { deviceId })) as Ack<DeviceSnapshot>;
+    assert.equal(!device.ok && device.error.code, "NOT_FOUND", "not checked in to it: the student cannot watch it");
   });
 
   test("one snapshot on subscribe, then live updates; agents report fast only while someone watches", async () => {

@@ -14,7 +14,7 @@ import type { Logger } from "../logger.ts";
 import { isStaff, parseRole, type Role } from "../roles.ts";
 import type { Db } from "../services/deps.ts";
 import { type EdgeCounters, handle, refusal } from "./handle.ts";
-import { deviceRoom, FLEET_ROOM, type FleetHub, labRoom } from "./hub.ts";
+import { deviceRoom, FLEET_ROOM, type FleetHub, labRoom, STAFF_ROOM, userRoom } from "./hub.ts";
 
 interface DashboardSocketData {
   userId: string;
@@ -28,7 +28,25 @@ type DashboardSocket = Socket<
   DashboardSocketData
 >;
 
-/** The `/dashboard` namespace: browsers authenticate with their session cookie and subscribe to rooms. */
+/**
+ * Whether a student may watch a device: only the seat they are checked in to, during an active session.
+ * Anything else reads as NOT_FOUND, like every row a person may not see.
+ */
+async function requireStudentSeat(db: Db, studentId: string, deviceId: string): Promise<void> {
+  const seat = await db.prisma.sessionCheckIn.findFirst({
+    where: { studentId, deviceId, checkedOutAt: null, session: { status: "active" } },
+    select: { id: true },
+  });
+  if (!seat) throw new AppError("NOT_FOUND", "That device does not exist.");
+}
+
+const staffOnly = () => new AppError("FORBIDDEN", "Only instructors and admins can watch the fleet and the labs.");
+
+/**
+ * The `/dashboard` namespace: browsers authenticate with their session cookie and subscribe to rooms. Staff may
+ * watch everything; a student may watch only the seat they are checked in to, and gets their own news in a
+ * personal room.
+ */
 export function attachDashboardNamespace(
   io: Server,
   deps: { db: Db; hub: FleetHub; auth: Auth; counters: EdgeCounters },
@@ -41,7 +59,6 @@ export function attachDashboardNamespace(
       const session = await auth.api.getSession({ headers: fromNodeHeaders(socket.handshake.headers) });
       if (!session) throw new AppError("UNAUTHORIZED", "Sign in to watch the fleet.");
       const role = parseRole(session.user.role);
-      if (!isStaff(role)) throw new AppError("FORBIDDEN", "Only instructors and admins can watch the fleet.");
       socket.data.userId = session.user.id;
       socket.data.role = role;
       socket.data.log = db.log.child({ userId: session.user.id });
@@ -56,12 +73,15 @@ export function attachDashboardNamespace(
   nsp.on("connection", (raw) => {
     const socket = raw as DashboardSocket;
     const ctx = { log: socket.data.log, counters };
+    const staff = isStaff(socket.data.role);
+    void socket.join(staff ? [STAFF_ROOM, userRoom(socket.data.userId)] : userRoom(socket.data.userId));
 
     handle(
       socket,
       "fleet:subscribe",
       fleetSubscribeSchema,
       async () => {
+        if (!staff) throw staffOnly();
         await socket.join(FLEET_ROOM);
         hub.watch(socket.id, FLEET_ROOM);
         return hub.fleetSnapshot();
@@ -86,6 +106,7 @@ export function attachDashboardNamespace(
       "device:subscribe",
       deviceSubscribeSchema,
       async ({ deviceId }) => {
+        if (!staff) await requireStudentSeat(db, socket.data.userId, deviceId);
         const snapshot = await hub.deviceSnapshot(deviceId);
         await socket.join(deviceRoom(deviceId));
         hub.watch(socket.id, deviceRoom(deviceId));
@@ -111,6 +132,7 @@ export function attachDashboardNamespace(
       "lab:subscribe",
       labSubscribeSchema,
       async ({ labId }) => {
+        if (!staff) throw staffOnly();
         // Snapshot first: it records which devices belong to the lab, which the watch needs to speed them up.
         const snapshot = await hub.labSnapshot(labId);
         await socket.join(labRoom(labId));

@@ -36,6 +36,10 @@ export interface TelemetryIntervals {
 export const FLEET_ROOM = "fleet";
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 export const labRoom = (labId: string) => `lab:${labId}`;
+/** Every instructor's and admin's dashboard socket: fleet-wide news (alerts, deployments, all runs) goes here. */
+export const STAFF_ROOM = "staff";
+/** One person's sockets: a student gets their own runs and their sessions' changes here. */
+export const userRoom = (userId: string) => `user:${userId}`;
 
 /** Samples kept per device for a new watcher's chart: five minutes at one a second. */
 const RECENT_LIMIT = 300;
@@ -69,6 +73,8 @@ export class FleetHub {
   private readonly deviceLab = new Map<string, string | null>();
   /** Devices with a run going (as this process last published): they sample at the watched rate. */
   private readonly runningDevices = new Set<string>();
+  /** run -> its student (null for staff runs), while the run goes on. */
+  private readonly runStudents = new Map<string, Promise<string | null>>();
 
   constructor(
     private readonly db: Db,
@@ -94,18 +100,20 @@ export class FleetHub {
     return this.latest.get(deviceId) ?? null;
   }
 
-  /** Alerts go to every dashboard socket (the namespace admits only staff), so the badge is live on every page. */
+  /** Alerts go to every staff socket, so the badge is live on every page; students never see them. */
   publishAlert(alert: AlertSummary): void {
-    this.dashboards.emit("alert:updated", alert);
+    this.dashboards.to(STAFF_ROOM).emit("alert:updated", alert);
   }
 
-  /** Deployments and runs, like alerts, go to every dashboard socket: all of them are staff. */
+  /** Deployments, like alerts, go to every staff socket. */
   publishDeployment(update: DeploymentUpdated): void {
-    this.dashboards.emit("deployment:updated", update);
+    this.dashboards.to(STAFF_ROOM).emit("deployment:updated", update);
   }
 
+  /** A run's change goes to the staff, and to the student whose run it is (and no other student). */
   publishRun(update: RunUpdated): void {
-    this.dashboards.emit("run:updated", update);
+    this.dashboards.to(STAFF_ROOM).emit("run:updated", update);
+    this.publishRunToStudent(update);
     // A running device samples at the watched rate, so that its result's system stats (load, temperature,
     // throttling, power) rest on one sample a second, not one in ten.
     const running = update.status === "running" || update.status === "queued";
@@ -113,6 +121,43 @@ export class FleetHub {
       if (running) this.runningDevices.add(update.deviceId);
       else this.runningDevices.delete(update.deviceId);
       this.pushConfig(update.deviceId);
+    }
+  }
+
+  /**
+   * The update's payload carries no student (the wire type is shared with staff views), so the run's student is
+   * read once per run and kept while it goes on. Every update of a run chains on the same promise, so the
+   * student's events keep their order.
+   */
+  private publishRunToStudent(update: RunUpdated): void {
+    let student = this.runStudents.get(update.runId);
+    if (!student) {
+      student = this.db.prisma.run
+        .findUnique({ where: { id: update.runId }, select: { studentId: true } })
+        .then((r) => r?.studentId ?? null);
+      this.runStudents.set(update.runId, student);
+    }
+    this.track(
+      student.then((studentId) => {
+        if (studentId) this.dashboards.to(userRoom(studentId)).emit("run:updated", update);
+      }),
+    );
+    if (update.status !== "queued" && update.status !== "running") this.runStudents.delete(update.runId);
+  }
+
+  /** A lab session changed (status, check-ins, hands): its staff watchers and its students ask for it again. */
+  publishSession(sessionId: string, studentIds: Iterable<string>): void {
+    const rooms = [STAFF_ROOM, ...new Set([...studentIds].map(userRoom))];
+    this.dashboards.to(rooms).emit("session:updated", { sessionId });
+  }
+
+  /** Takes a student's sockets out of a device's room (they checked out, or the session ended). */
+  async releaseDeviceWatch(userId: string, deviceId: string): Promise<void> {
+    const room = deviceRoom(deviceId);
+    const sockets = await this.dashboards.in(userRoom(userId)).fetchSockets();
+    for (const s of sockets) {
+      s.leave(room);
+      this.unwatch(s.id, room);
     }
   }
 

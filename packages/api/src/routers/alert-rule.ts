@@ -1,6 +1,7 @@
 import { alertKindSchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { listLabChoices, listRules, resetRule, ruleUpdateInput, updateRule } from "../services/alert-rule.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 
 const labIdInput = z.string().min(1).max(64).nullable();
@@ -25,6 +26,7 @@ export const alertRuleRouter = router({
     .query(({ ctx }) => listLabChoices(ctx.db)),
 
   update: staffProcedure
+    .use(audited("alertRule.update"))
     .input(ruleUpdateInput)
     .output(ruleOutput)
     .mutation(async ({ ctx, input }) => {
@@ -34,6 +36,7 @@ export const alertRuleRouter = router({
     }),
 
   reset: staffProcedure
+    .use(audited("alertRule.reset"))
     .input(z.object({ labId: labIdInput, kind: alertKindSchema }))
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {

@@ -1,6 +1,7 @@
 import { alertSummarySchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { acknowledgeAlert, alertListInput, countAlerts, getAlert, listAlerts } from "../services/alert.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 
 const idInput = z.object({ id: z.string().min(1).max(64) });
@@ -22,6 +23,7 @@ export const alertRouter = router({
     .query(({ ctx }) => countAlerts(ctx.db)),
 
   acknowledge: staffProcedure
+    .use(audited("alert.acknowledge"))
     .input(idInput)
     .output(alertSummarySchema)
     .mutation(async ({ ctx, input }) => {

@@ -4,6 +4,7 @@ import { checkFit } from "../services/deployments/fit.ts";
 import { getDeployment, listDeployments, listDeploymentsInput } from "../services/deployments/queries.ts";
 import { checkFitInput, createDeploymentInput } from "../services/deployments/schemas.ts";
 import { createdDeploymentSchema, deploymentViewSchema, fitResultSchema } from "../services/deployments/views.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 
 const idInput = z.object({ id: z.string().min(1).max(64) });
@@ -16,6 +17,7 @@ export const deploymentRouter = router({
     .query(({ ctx, input }) => checkFit(ctx.db, input)),
 
   create: staffProcedure
+    .use(audited("deployment.create"))
     .input(createDeploymentInput)
     .output(createdDeploymentSchema)
     .mutation(({ ctx, input }) => createDeployment({ db: ctx.db, hub: ctx.hub }, input, ctx.user.id)),
@@ -31,6 +33,7 @@ export const deploymentRouter = router({
     .query(({ ctx, input }) => getDeployment(ctx.db, input.id, (id) => ctx.hub.isOnline(id))),
 
   rollback: staffProcedure
+    .use(audited("deployment.rollback"))
     .input(idInput)
     .output(deploymentViewSchema)
     .mutation(async ({ ctx, input }) => {
@@ -40,6 +43,7 @@ export const deploymentRouter = router({
     }),
 
   remove: staffProcedure
+    .use(audited("deployment.remove"))
     .input(idInput)
     .output(deploymentViewSchema)
     .mutation(async ({ ctx, input }) => {

@@ -1,6 +1,7 @@
 import { deviceSummarySchema, inventorySchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { deviceNameSchema, getDeviceDetail, renameDevice, revokeDevice } from "../services/device.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 import { deviceFleetProcedures } from "./device-fleet.ts";
 
@@ -35,6 +36,7 @@ export const deviceRouter = router({
     }),
 
   rename: staffProcedure
+    .use(audited("device.rename"))
     .input(idInput.extend({ name: deviceNameSchema }))
     .output(deviceSummarySchema)
     .mutation(async ({ ctx, input }) => {
@@ -44,6 +46,7 @@ export const deviceRouter = router({
     }),
 
   revoke: staffProcedure
+    .use(audited("device.revoke"))
     .input(idInput)
     .output(deviceSummarySchema)
     .mutation(async ({ ctx, input }) => {

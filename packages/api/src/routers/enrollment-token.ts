@@ -5,6 +5,7 @@ import {
   listEnrollmentTokens,
   revokeEnrollmentToken,
 } from "../services/enrollment-token.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 
 const tokenOutput = z.object({
@@ -23,6 +24,7 @@ export const enrollmentTokenRouter = router({
   list: staffProcedure.output(z.array(tokenOutput)).query(({ ctx }) => listEnrollmentTokens(ctx.db)),
 
   create: staffProcedure
+    .use(audited("enrollmentToken.create"))
     .input(createTokenInput)
     .output(z.object({ id: z.string(), token: z.string(), expiresAt: z.date() }))
     .mutation(async ({ ctx, input }) => {
@@ -32,6 +34,7 @@ export const enrollmentTokenRouter = router({
     }),
 
   revoke: staffProcedure
+    .use(audited("enrollmentToken.revoke"))
     .input(z.object({ id: z.string().min(1).max(64) }))
     .output(z.object({ id: z.string() }))
     .mutation(async ({ ctx, input }) => {

@@ -2,6 +2,7 @@ import { labSchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { createLab, createLabInput, deleteLab, getLab, listLabs, updateLab, updateLabInput } from "../services/lab.ts";
 import { placeDevice, placeDeviceInput, unplaceDevice } from "../services/seat.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 
 const idInput = z.object({ id: z.string().min(1).max(64) });
@@ -21,6 +22,7 @@ export const labRouter = router({
     .query(({ ctx, input }) => getLab(ctx.db, input.id)),
 
   create: staffProcedure
+    .use(audited("lab.create"))
     .input(createLabInput)
     .output(labSchema)
     .mutation(async ({ ctx, input }) => {
@@ -30,6 +32,7 @@ export const labRouter = router({
     }),
 
   update: staffProcedure
+    .use(audited("lab.update"))
     .input(updateLabInput)
     .output(labSchema)
     .mutation(async ({ ctx, input }) => {
@@ -39,6 +42,7 @@ export const labRouter = router({
     }),
 
   delete: staffProcedure
+    .use(audited("lab.delete"))
     .input(idInput)
     .output(z.object({ id: z.string() }))
     .mutation(async ({ ctx, input }) => {
@@ -50,6 +54,7 @@ export const labRouter = router({
 
   /** Puts a device on a seat (moving it from wherever it sat). An occupied seat is refused with CONFLICT. */
   placeDevice: staffProcedure
+    .use(audited("lab.placeDevice"))
     .input(placeDeviceInput)
     .output(placementOutput)
     .mutation(async ({ ctx, input }) => {
@@ -59,6 +64,7 @@ export const labRouter = router({
     }),
 
   unplaceDevice: staffProcedure
+    .use(audited("lab.unplaceDevice"))
     .input(z.object({ deviceId: z.string().min(1).max(64) }))
     .output(placementOutput)
     .mutation(async ({ ctx, input }) => {

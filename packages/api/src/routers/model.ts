@@ -7,6 +7,7 @@ import {
   updateModel,
   updateModelInput,
 } from "../services/models/model.ts";
+import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 
 const idInput = z.object({ id: z.string().min(1).max(64) });
@@ -21,12 +22,14 @@ export const modelRouter = router({
     .query(({ ctx, input }) => getModel(ctx.db, input.id)),
 
   update: staffProcedure
+    .use(audited("model.update"))
     .input(updateModelInput)
     .output(modelOutput)
     .mutation(({ ctx, input }) => updateModel(ctx.db, input)),
 
   /** Refused (CONFLICT) while a deployment of it is live; files no other model uses are deleted from disk. */
   remove: staffProcedure
+    .use(audited("model.remove"))
     .input(idInput)
     .output(z.object({ id: z.string(), blobsDeleted: z.number().int() }))
     .mutation(async ({ ctx, input }) => {

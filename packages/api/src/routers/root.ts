@@ -1,10 +1,14 @@
 import { createCallerFactory, router } from "../trpc/init.ts";
 import { alertRouter } from "./alert.ts";
 import { alertRuleRouter } from "./alert-rule.ts";
+import { assignmentRouter } from "./assignment.ts";
+import { auditRouter } from "./audit.ts";
+import { classRouter } from "./class.ts";
 import { deploymentRouter } from "./deployment.ts";
 import { deviceRouter } from "./device.ts";
 import { enrollmentTokenRouter } from "./enrollment-token.ts";
 import { labRouter } from "./lab.ts";
+import { labSessionRouter } from "./lab-session.ts";
 import { modelRouter } from "./model.ts";
 import { runRouter } from "./run.ts";
 import { settingsRouter } from "./settings.ts";
@@ -23,6 +27,10 @@ export const appRouter = router({
   model: modelRouter,
   deployment: deploymentRouter,
   run: runRouter,
+  class: classRouter,
+  labSession: labSessionRouter,
+  assignment: assignmentRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

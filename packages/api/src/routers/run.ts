@@ -1,12 +1,15 @@
 import { runSpecSchema } from "@labfleet/protocol";
 import { z } from "zod";
+import { type Actor, runWhere } from "../services/classroom/access.ts";
 import { compareRuns, compareRunsInput, getGroup, getRun, listRuns, listRunsInput } from "../services/runs/queries.ts";
 import { cancelRun, startRoomRun, startRun } from "../services/runs/start.ts";
 import { groupStartSchema, runDetailSchema, runGroupViewSchema, runSummarySchema } from "../services/runs/views.ts";
-import { router, staffProcedure } from "../trpc/init.ts";
+import { audited } from "../trpc/audit.ts";
+import { protectedProcedure, router, staffProcedure } from "../trpc/init.ts";
 
 const id = z.string().min(1).max(64);
 const idInput = z.object({ id });
+const actorOf = (user: { id: string; role: Actor["role"] }): Actor => ({ id: user.id, role: user.role });
 
 export const runRouter = router({
   /** Starts a benchmark or evaluation on one online device; answers once the agent accepted or refused it. */
@@ -20,11 +23,13 @@ export const runRouter = router({
 
   /** The same spec on every online device of a lab at once. */
   startRoom: staffProcedure
+    .use(audited("run.startRoom"))
     .input(z.object({ versionId: id, labId: id, spec: runSpecSchema }))
     .output(groupStartSchema)
     .mutation(({ ctx, input }) => startRoomRun({ db: ctx.db, hub: ctx.hub }, { ...input, userId: ctx.user.id })),
 
   cancel: staffProcedure
+    .use(audited("run.cancel"))
     .input(idInput)
     .output(runDetailSchema)
     .mutation(async ({ ctx, input }) => {
@@ -32,15 +37,16 @@ export const runRouter = router({
       return getRun(ctx.db, input.id);
     }),
 
-  list: staffProcedure
+  /** What the caller may see (access.ts runWhere): a student only their own runs. */
+  list: protectedProcedure
     .input(listRunsInput.default({ limit: 100 }))
     .output(z.array(runSummarySchema))
-    .query(({ ctx, input }) => listRuns(ctx.db, input)),
+    .query(({ ctx, input }) => listRuns(ctx.db, input, runWhere(actorOf(ctx.user)))),
 
-  get: staffProcedure
+  get: protectedProcedure
     .input(idInput)
     .output(runDetailSchema)
-    .query(({ ctx, input }) => getRun(ctx.db, input.id)),
+    .query(({ ctx, input }) => getRun(ctx.db, input.id, runWhere(actorOf(ctx.user)))),
 
   /** A room-wide run, ranked, with throttled and hot seats flagged. */
   group: staffProcedure
@@ -48,8 +54,8 @@ export const runRouter = router({
     .output(runGroupViewSchema)
     .query(({ ctx, input }) => getGroup(ctx.db, input.id)),
 
-  compare: staffProcedure
+  compare: protectedProcedure
     .input(compareRunsInput)
     .output(z.array(runDetailSchema))
-    .query(({ ctx, input }) => compareRuns(ctx.db, input)),
+    .query(({ ctx, input }) => compareRuns(ctx.db, input, runWhere(actorOf(ctx.user)))),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { disableMetrics, metricsTokenStatus, rotateMetricsToken } from "../services/settings.ts";
+import { audited } from "../trpc/audit.ts";
 import { adminProcedure, router } from "../trpc/init.ts";
 
 export const settingsRouter = router({
@@ -8,15 +9,21 @@ export const settingsRouter = router({
     .query(({ ctx }) => metricsTokenStatus(ctx.db)),
 
   /** Creates or replaces the /metrics bearer token; the answer is the only time it is shown. */
-  rotateMetricsToken: adminProcedure.output(z.object({ token: z.string() })).mutation(async ({ ctx }) => {
-    const created = await rotateMetricsToken(ctx.db);
-    ctx.log.info({ userId: ctx.user.id }, "metrics token rotated");
-    return created;
-  }),
+  rotateMetricsToken: adminProcedure
+    .use(audited("settings.rotateMetricsToken"))
+    .output(z.object({ token: z.string() }))
+    .mutation(async ({ ctx }) => {
+      const created = await rotateMetricsToken(ctx.db);
+      ctx.log.info({ userId: ctx.user.id }, "metrics token rotated");
+      return created;
+    }),
 
-  disableMetrics: adminProcedure.output(z.object({ ok: z.literal(true) })).mutation(async ({ ctx }) => {
-    await disableMetrics(ctx.db);
-    ctx.log.info({ userId: ctx.user.id }, "metrics disabled");
-    return { ok: true as const };
-  }),
+  disableMetrics: adminProcedure
+    .use(audited("settings.disableMetrics"))
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx }) => {
+      await disableMetrics(ctx.db);
+      ctx.log.info({ userId: ctx.user.id }, "metrics disabled");
+      return { ok: true as const };
+    }),
 });

@@ -11,6 +11,7 @@ import {
   webhookUpdateInput,
 } from "../services/webhook.ts";
 import { testWebhook } from "../services/webhook-delivery.ts";
+import { audited } from "../trpc/audit.ts";
 import { adminProcedure, router } from "../trpc/init.ts";
 
 const idInput = z.object({ id: z.string().min(1).max(64) });
@@ -29,6 +30,7 @@ export const webhookRouter = router({
   list: adminProcedure.output(z.array(webhookOutput)).query(({ ctx }) => listWebhooks(ctx.db)),
 
   create: adminProcedure
+    .use(audited("webhook.create"))
     .input(webhookCreateInput)
     .output(webhookOutput.extend({ secret: z.string() }))
     .mutation(async ({ ctx, input }) => {
@@ -38,16 +40,19 @@ export const webhookRouter = router({
     }),
 
   update: adminProcedure
+    .use(audited("webhook.update"))
     .input(webhookUpdateInput)
     .output(webhookOutput)
     .mutation(({ ctx, input }) => updateWebhook(ctx.db, input)),
 
   rotateSecret: adminProcedure
+    .use(audited("webhook.rotateSecret"))
     .input(idInput)
     .output(z.object({ id: z.string(), secret: z.string() }))
     .mutation(({ ctx, input }) => rotateWebhookSecret(ctx.db, input.id)),
 
   delete: adminProcedure
+    .use(audited("webhook.delete"))
     .input(idInput)
     .output(z.object({ id: z.string() }))
     .mutation(async ({ ctx, input }) => {

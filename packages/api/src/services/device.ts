@@ -10,6 +10,7 @@ import {
 import { z } from "zod";
 import { newSecret, secretMatches, sha256Hex } from "../crypto.ts";
 import { AppError } from "../errors.ts";
+import { ensureSeatCodes } from "./classroom/seat-codes.ts";
 import type { Db } from "./deps.ts";
 import { consumeEnrollmentToken } from "./enrollment-token.ts";
 
@@ -43,6 +44,8 @@ export async function enrollDevice(db: Db, req: EnrollRequest): Promise<EnrollRe
     });
   });
   db.log.info({ deviceId: device.id, hostname: req.hostname }, "device enrolled");
+  // Its seat code now, so that the labels can be printed before anyone opens the room map.
+  await ensureSeatCodes(db, [device.id]);
   return { deviceId: device.id, deviceSecret, name: device.name };
 }
 

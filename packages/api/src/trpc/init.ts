@@ -42,8 +42,11 @@ const TRPC_CODE_OF = {
   TOKEN_EXPIRED: "FORBIDDEN",
   TOKEN_REVOKED: "FORBIDDEN",
   TOKEN_USED_UP: "FORBIDDEN",
+  BUSY: "CONFLICT",
+  RUNTIME_UNAVAILABLE: "PRECONDITION_FAILED",
+  MODEL_INVALID: "UNPROCESSABLE_CONTENT",
   INTERNAL: "INTERNAL_SERVER_ERROR",
-} as const;
+} as const satisfies Record<import("@labfleet/protocol").ErrorCode, string>;
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -80,6 +83,7 @@ const errorMapper = t.middleware(async ({ ctx, next, path }) => {
 });
 
 export const router = t.router;
+export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
 export const publicProcedure = t.procedure.use(errorMapper);

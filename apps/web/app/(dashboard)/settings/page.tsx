@@ -1,8 +1,10 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import { AuditLog } from "@/components/settings/audit-log";
 import { DeliveriesTable } from "@/components/settings/deliveries-table";
 import { MetricsCard } from "@/components/settings/metrics-card";
+import { PeopleCard } from "@/components/settings/people-card";
 import { RulesEditor } from "@/components/settings/rules-editor";
 import { WebhooksCard } from "@/components/settings/webhooks-card";
 import { Loading } from "@/components/ui/notice";
@@ -27,9 +29,11 @@ export default function SettingsPage() {
           <RulesEditor />
           {isAdmin ? (
             <>
+              <PeopleCard />
               <WebhooksCard />
               <DeliveriesTable />
               <MetricsCard />
+              <AuditLog />
             </>
           ) : (
             <p className="text-sm text-slate-500">Webhooks and the metrics token are managed by an admin.</p>

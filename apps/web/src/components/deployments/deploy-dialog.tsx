@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import type { ModelVersionInfo } from "@/components/models/api-types";
 import { Button } from "@/components/ui/button";
-import { Field, inputClass } from "@/components/ui/field";
+import { Field, SelectField } from "@/components/ui/field";
 import { Modal } from "@/components/ui/modal";
 import { ErrorNotice } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
@@ -119,22 +119,19 @@ export function DeployDialog({
       }
     >
       <form id="deploy-form" onSubmit={submit} className="space-y-4" noValidate>
-        <label className="block text-sm">
-          <span className="mb-1 block font-medium text-slate-700">Version</span>
-          <select
-            className={inputClass}
-            value={versionId}
-            disabled={busy}
-            data-testid="deploy-version"
-            onChange={(e) => setVersionId(e.target.value)}
-          >
-            {versions.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.variant} ({v.format}, {v.runtime})
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectField
+          label="Version"
+          value={versionId}
+          disabled={busy}
+          data-testid="deploy-version"
+          onChange={(e) => setVersionId(e.target.value)}
+        >
+          {versions.map((v) => (
+            <option key={v.id} value={v.id}>
+              {v.variant} ({v.format}, {v.runtime})
+            </option>
+          ))}
+        </SelectField>
         <TargetPicker value={target} onChange={setTarget} disabled={busy} />
         <div className="rounded-md bg-slate-50 p-3">
           <FitList check={fit} />

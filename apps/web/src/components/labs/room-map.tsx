@@ -16,17 +16,37 @@ import {
 
 const LEGEND: SeatState[] = ["online", "busy", "hot", "throttling", "offline", "empty"];
 
+/** What a lab session adds to a seat: who sits there, how their run goes, and their place in the help queue. */
+export interface SeatOccupant {
+  studentName: string;
+  /** "running 40 %", "succeeded", "failed"…, or null before their first run. */
+  progress: string | null;
+  progressTone: "running" | "succeeded" | "failed" | null;
+  /** 1 for the first raised hand; null when their hand is down. */
+  handPosition: number | null;
+}
+
+const PROGRESS_CLASS = {
+  running: "text-sky-800",
+  succeeded: "text-emerald-800",
+  failed: "text-red-800",
+} as const;
+
 /** One seat. Memoised: a flush re-renders only the seats whose device summary changed. */
 const SeatCell = memo(function SeatCell({
   seat,
   device,
   hotTempC,
   thermal,
+  seatCode,
+  occupant,
 }: {
   seat: Seat;
   device: DeviceSummary | undefined;
   hotTempC: number;
   thermal: boolean;
+  seatCode: string | undefined;
+  occupant: SeatOccupant | undefined;
 }) {
   const state = seatState(device, hotTempC);
   const temp = device?.latest?.cpuTempC ?? null;
@@ -34,15 +54,48 @@ const SeatCell = memo(function SeatCell({
   const style = thermal && device ? { background: colour ?? UNKNOWN_HATCH } : undefined;
   const body = (
     <>
-      <span className="text-[11px] font-semibold tracking-wide">{seat.label}</span>
+      <span className="flex w-full items-center justify-between gap-1">
+        <span className="text-[11px] font-semibold tracking-wide">{seat.label}</span>
+        {occupant?.handPosition != null ? (
+          <span
+            className="rounded-full bg-amber-500 px-1.5 text-[11px] font-bold text-white"
+            data-testid="seat-hand"
+            title={`Hand raised: number ${occupant.handPosition} in the help queue`}
+          >
+            Hand {occupant.handPosition}
+          </span>
+        ) : (
+          seatCode && (
+            <span className="font-mono text-[11px] tracking-wider opacity-80" data-testid="seat-code" title="Seat code">
+              {seatCode}
+            </span>
+          )
+        )}
+      </span>
+      {occupant && (
+        <span className="w-full truncate text-xs font-semibold" data-testid="seat-student" title={occupant.studentName}>
+          {occupant.studentName}
+        </span>
+      )}
       {device ? (
         <>
-          <span className="w-full truncate text-xs font-medium" title={device.name}>
-            {device.name}
-          </span>
-          <span className="text-[11px] tabular-nums" data-testid="seat-cpu">
-            CPU {formatPercent(device.latest?.cpuLoadPct)}
-          </span>
+          {!occupant && (
+            <span className="w-full truncate text-xs font-medium" title={device.name}>
+              {device.name}
+            </span>
+          )}
+          {occupant ? (
+            <span
+              className={cx("text-[11px]", occupant.progressTone && PROGRESS_CLASS[occupant.progressTone])}
+              data-testid="seat-progress"
+            >
+              {occupant.progress ?? "no run yet"}
+            </span>
+          ) : (
+            <span className="text-[11px] tabular-nums" data-testid="seat-cpu">
+              CPU {formatPercent(device.latest?.cpuLoadPct)}
+            </span>
+          )}
           <span className="text-[11px] tabular-nums" title={temp === null ? "no sensor / unknown" : undefined}>
             {temp === null ? "temp unknown" : formatTempC(temp)}
           </span>
@@ -57,12 +110,14 @@ const SeatCell = memo(function SeatCell({
     "data-state": state,
     "data-temp": temp ?? "",
     "data-device-id": device?.id ?? "",
-    title: `${seat.label}: ${SEAT_STATE_LABEL[state]}${device ? ` · ${device.name}` : ""}`,
+    "data-hand": occupant?.handPosition ?? "",
+    title: `${seat.label}: ${SEAT_STATE_LABEL[state]}${device ? ` · ${device.name}` : ""}${occupant ? ` · ${occupant.studentName}` : ""}`,
     style,
     className: cx(
       "flex h-24 min-w-0 flex-col items-start gap-0.5 rounded-md p-2 ring-1 transition",
       SEAT_STATE_CLASS[state],
       thermal && device && "text-slate-900 ring-slate-300",
+      occupant?.handPosition != null && "ring-2 ring-amber-500",
       device && "hover:ring-2 hover:ring-sky-500",
     ),
   };
@@ -82,6 +137,8 @@ export function RoomMap({
   devices,
   hotTempC,
   thermal,
+  seatCodes,
+  occupants,
 }: {
   rows: number;
   cols: number;
@@ -89,6 +146,10 @@ export function RoomMap({
   devices: ReadonlyMap<string, DeviceSummary>;
   hotTempC: number;
   thermal: boolean;
+  /** device id → its seat code, shown on the seat (when known). */
+  seatCodes?: ReadonlyMap<string, string>;
+  /** device id → the student checked in there, during a session. */
+  occupants?: ReadonlyMap<string, SeatOccupant>;
 }) {
   return (
     <div className="overflow-x-auto">
@@ -107,6 +168,8 @@ export function RoomMap({
               device={seat.deviceId ? devices.get(seat.deviceId) : undefined}
               hotTempC={hotTempC}
               thermal={thermal}
+              seatCode={seat.deviceId ? seatCodes?.get(seat.deviceId) : undefined}
+              occupant={seat.deviceId ? occupants?.get(seat.deviceId) : undefined}
             />
           </div>
         ))}

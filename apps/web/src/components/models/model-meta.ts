@@ -8,6 +8,7 @@ export const TASK_LABEL: Record<string, string> = {
   "cnn-synthetic": "Synthetic CNN (speed only)",
   "onnx-generic": "Generic ONNX (benchmark only)",
   llm: "Language model",
+  "face-detection": "Face detection",
 };
 
 export function taskLabel(task: string): string {

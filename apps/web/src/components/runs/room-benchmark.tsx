@@ -7,7 +7,7 @@ import { useRouter } from "next/navigation";
 import { type FormEvent, useState } from "react";
 import { hasEvalSet } from "@/components/models/model-meta";
 import { Button } from "@/components/ui/button";
-import { inputClass } from "@/components/ui/field";
+import { SelectField } from "@/components/ui/field";
 import { Modal } from "@/components/ui/modal";
 import { ErrorNotice } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
@@ -52,7 +52,7 @@ function RoomBenchmarkForm({ labId, onClose }: { labId: string; onClose: () => v
     if (spec.kind === "evaluation" && !canEvaluate) {
       return setFormError("This version has no evaluation set: choose Benchmark, or another version.");
     }
-    const parsed = parseSpec(spec);
+    const parsed = parseSpec(spec, version?.runtime);
     if (!parsed.spec) return setFormError(parsed.error);
     setFormError(null);
     start.mutate({ versionId, labId, spec: parsed.spec });
@@ -91,44 +91,38 @@ function RoomBenchmarkForm({ labId, onClose }: { labId: string; onClose: () => v
         during the run are flagged.
       </p>
       <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
-        <label className="block text-sm">
-          <span className="mb-1 block font-medium text-slate-700">Model version</span>
-          <select
-            className={inputClass}
-            value={versionId}
-            disabled={busy}
-            data-testid="room-version"
-            onChange={(e) => setVersionId(e.target.value)}
-          >
-            <option value="">{models.data ? "Choose a model…" : "Loading models…"}</option>
-            {models.data?.map((m) => (
-              <optgroup key={m.id} label={m.name}>
-                {m.versions.map((v) => (
-                  <option key={v.id} value={v.id}>
-                    {m.name} · {v.variant}
-                  </option>
-                ))}
-              </optgroup>
-            ))}
-          </select>
-        </label>
-        <label className="block text-sm">
-          <span className="mb-1 block font-medium text-slate-700">Kind</span>
-          <select
-            className={inputClass}
-            value={spec.kind}
-            disabled={busy}
-            data-testid="room-kind"
-            onChange={(e) => setKind(e.target.value as RunKind)}
-          >
-            <option value="benchmark">Benchmark</option>
-            <option value="evaluation" disabled={!canEvaluate}>
-              Evaluation{versionId && !canEvaluate ? " (no evaluation set)" : ""}
-            </option>
-          </select>
-        </label>
+        <SelectField
+          label="Model version"
+          value={versionId}
+          disabled={busy}
+          data-testid="room-version"
+          onChange={(e) => setVersionId(e.target.value)}
+        >
+          <option value="">{models.data ? "Choose a model…" : "Loading models…"}</option>
+          {models.data?.map((m) => (
+            <optgroup key={m.id} label={m.name}>
+              {m.versions.map((v) => (
+                <option key={v.id} value={v.id}>
+                  {m.name} · {v.variant}
+                </option>
+              ))}
+            </optgroup>
+          ))}
+        </SelectField>
+        <SelectField
+          label="Kind"
+          value={spec.kind}
+          disabled={busy}
+          data-testid="room-kind"
+          onChange={(e) => setKind(e.target.value as RunKind)}
+        >
+          <option value="benchmark">Benchmark</option>
+          <option value="evaluation" disabled={!canEvaluate}>
+            Evaluation{versionId && !canEvaluate ? " (no evaluation set)" : ""}
+          </option>
+        </SelectField>
       </div>
-      <SpecFields value={spec} onChange={setSpec} disabled={busy} idPrefix="room" />
+      <SpecFields value={spec} onChange={setSpec} disabled={busy} idPrefix="room" runtime={version?.runtime} />
       {models.error && <ErrorNotice>{errorMessage(models.error)}</ErrorNotice>}
       {formError && <ErrorNotice>{formError}</ErrorNotice>}
       {start.error && <ErrorNotice testId="room-error">{errorMessage(start.error)}</ErrorNotice>}

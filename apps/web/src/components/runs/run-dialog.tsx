@@ -7,7 +7,7 @@ import { type FormEvent, useState } from "react";
 import type { ModelVersionInfo } from "@/components/models/api-types";
 import { hasEvalSet } from "@/components/models/model-meta";
 import { Button } from "@/components/ui/button";
-import { inputClass } from "@/components/ui/field";
+import { SelectField } from "@/components/ui/field";
 import { Modal } from "@/components/ui/modal";
 import { ErrorNotice } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
@@ -53,11 +53,12 @@ export function RunDialog({
     .filter((d) => d.status === "online")
     .sort((a, b) => Number(ready.has(b.id)) - Number(ready.has(a.id)));
   const choices = kind === "evaluation" ? versions.filter(hasEvalSet) : versions;
+  const version = versions.find((v) => v.id === versionId);
 
   function submit(e: FormEvent) {
     e.preventDefault();
     if (!deviceId) return setFormError("Choose a device.");
-    const parsed = parseSpec(spec);
+    const parsed = parseSpec(spec, version?.runtime);
     if (!parsed.spec) return setFormError(parsed.error);
     setFormError(null);
     start.mutate({ versionId, deviceId, spec: parsed.spec });
@@ -86,45 +87,43 @@ export function RunDialog({
     >
       <form id="run-form" onSubmit={submit} className="space-y-4" noValidate>
         <div className="grid grid-cols-1 gap-3 sm:grid-cols-2">
-          <label className="block text-sm">
-            <span className="mb-1 block font-medium text-slate-700">Version</span>
-            <select
-              className={inputClass}
-              value={versionId}
-              disabled={busy}
-              data-testid="run-version"
-              onChange={(e) => setVersionId(e.target.value)}
-            >
-              {choices.map((v) => (
-                <option key={v.id} value={v.id}>
-                  {v.variant} ({v.format})
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="block text-sm">
-            <span className="mb-1 block font-medium text-slate-700">Device</span>
-            <select
-              className={inputClass}
-              value={deviceId}
-              disabled={busy}
-              data-testid="run-device"
-              onChange={(e) => setDeviceId(e.target.value)}
-            >
-              <option value="">{devices.data ? "Choose an online device…" : "Loading devices…"}</option>
-              {online.map((d) => (
-                <option key={d.id} value={d.id}>
-                  {d.name}
-                  {ready.has(d.id) ? " (holds this version)" : ""}
-                </option>
-              ))}
-            </select>
-            {devices.data && online.length === 0 && (
-              <span className="mt-1 block text-xs text-slate-500">No device is online right now.</span>
-            )}
-          </label>
+          <SelectField
+            label="Version"
+            value={versionId}
+            disabled={busy}
+            data-testid="run-version"
+            onChange={(e) => setVersionId(e.target.value)}
+          >
+            {choices.map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.variant} ({v.format})
+              </option>
+            ))}
+          </SelectField>
+          <SelectField
+            label="Device"
+            value={deviceId}
+            disabled={busy}
+            data-testid="run-device"
+            onChange={(e) => setDeviceId(e.target.value)}
+            hint={devices.data && online.length === 0 ? "No device is online right now." : null}
+          >
+            <option value="">{devices.data ? "Choose an online device…" : "Loading devices…"}</option>
+            {online.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+                {ready.has(d.id) ? " (holds this version)" : ""}
+              </option>
+            ))}
+          </SelectField>
         </div>
-        <SpecFields value={spec} onChange={setSpec} disabled={busy} idPrefix={`run-${kind}`} />
+        <SpecFields
+          value={spec}
+          onChange={setSpec}
+          disabled={busy}
+          idPrefix={`run-${kind}`}
+          runtime={version?.runtime}
+        />
         <p className="text-xs text-slate-500">
           The device fetches the version first if it does not hold it yet; deploy it beforehand to keep the download out
           of the run.

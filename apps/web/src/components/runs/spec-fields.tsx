@@ -1,24 +1,38 @@
 "use client";
 
+import type { ModelRuntime } from "@labfleet/protocol";
 import { Field, inputClass } from "@/components/ui/field";
-import type { SpecDraft } from "./spec";
+import { isLanguageModel, type SpecDraft } from "./spec";
 
-export { defaultSpec, parseSpec, type SpecDraft } from "./spec";
+export { defaultSpec, isLanguageModel, parseSpec, type SpecDraft } from "./spec";
 
-/** The knobs of a run. The kind is chosen by the caller (a benchmark button, an evaluate button). */
+/** What each runtime can be asked to run on (node-llama-cpp names its GPU backends itself). */
+const PROVIDERS: Record<"onnx" | "llama", string[]> = {
+  onnx: ["cpu", "cuda", "dml", "coreml", "openvino"],
+  llama: ["cpu", "cuda", "vulkan", "metal"],
+};
+
+/**
+ * The knobs of a run. The kind is chosen by the caller (a benchmark button, an evaluate button); `runtime` is the
+ * chosen version's, when known: a language model asks for token counts instead of a batch size.
+ */
 export function SpecFields({
   value,
   onChange,
   disabled,
   idPrefix = "spec",
+  runtime,
 }: {
   value: SpecDraft;
   onChange: (next: SpecDraft) => void;
   disabled?: boolean;
   idPrefix?: string;
+  runtime?: ModelRuntime | null;
 }) {
   const set = (patch: Partial<SpecDraft>) => onChange({ ...value, ...patch });
   const benchmark = value.kind === "benchmark";
+  const llm = isLanguageModel(runtime);
+  const providers = PROVIDERS[llm ? "llama" : "onnx"];
   return (
     <fieldset className="grid grid-cols-2 gap-3 sm:grid-cols-4" disabled={disabled}>
       <Field
@@ -52,14 +66,39 @@ export function SpecFields({
           />
         </>
       )}
-      <Field
-        id={`${idPrefix}-batch`}
-        label="Batch size"
-        type="number"
-        min={1}
-        value={value.batchSize}
-        onChange={(e) => set({ batchSize: e.target.value })}
-      />
+      {llm ? (
+        <>
+          <Field
+            id={`${idPrefix}-prompt-tokens`}
+            label="Prompt tokens"
+            type="number"
+            min={1}
+            max={32_768}
+            value={value.promptTokens ?? ""}
+            onChange={(e) => set({ promptTokens: e.target.value })}
+            hint="read before the first token"
+          />
+          <Field
+            id={`${idPrefix}-generate-tokens`}
+            label="Tokens to generate"
+            type="number"
+            min={1}
+            max={8_192}
+            value={value.generateTokens ?? ""}
+            onChange={(e) => set({ generateTokens: e.target.value })}
+            hint="per measured run"
+          />
+        </>
+      ) : (
+        <Field
+          id={`${idPrefix}-batch`}
+          label="Batch size"
+          type="number"
+          min={1}
+          value={value.batchSize}
+          onChange={(e) => set({ batchSize: e.target.value })}
+        />
+      )}
       <Field
         id={`${idPrefix}-threads`}
         label="Threads"
@@ -77,11 +116,12 @@ export function SpecFields({
           value={value.executionProvider}
           onChange={(e) => set({ executionProvider: e.target.value })}
         >
-          <option value="cpu">cpu</option>
-          <option value="cuda">cuda</option>
-          <option value="dml">dml</option>
-          <option value="coreml">coreml</option>
-          <option value="openvino">openvino</option>
+          {/* A provider chosen for another runtime stays listed, so the select never shows a value it lacks. */}
+          {[...new Set([...providers, value.executionProvider])].map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
         </select>
       </label>
       <Field

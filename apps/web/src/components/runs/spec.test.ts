@@ -49,3 +49,35 @@ describe("parseSpec", () => {
     assert.match(parseSpec({ ...defaultSpec("benchmark"), executionProvider: "CUDA!" }).error ?? "", /provider/);
   });
 });
+
+describe("parseSpec for a language model (node-llama-cpp)", () => {
+  it("sends the token counts instead of a batch size", () => {
+    const { spec, error } = parseSpec(
+      { ...defaultSpec("benchmark"), batchSize: "8", promptTokens: "64", generateTokens: "128" },
+      "node-llama-cpp",
+    );
+    assert.equal(error, null);
+    const parsed = runSpecSchema.parse(spec);
+    assert.equal(parsed.promptTokens, 64);
+    assert.equal(parsed.generateTokens, 128);
+    assert.equal(spec?.batchSize, undefined, "a language model has no batch: the form's batch size is not sent");
+  });
+
+  it("keeps the counts within the server's bounds, and empty leaves the agent's defaults", () => {
+    const over = parseSpec({ ...defaultSpec("benchmark"), promptTokens: "40000" }, "node-llama-cpp");
+    assert.equal(over.spec, null);
+    assert.match(over.error ?? "", /Prompt tokens/);
+    const zero = parseSpec({ ...defaultSpec("benchmark"), generateTokens: "0" }, "node-llama-cpp");
+    assert.match(zero.error ?? "", /Tokens to generate/);
+    const empty = parseSpec({ ...defaultSpec("benchmark"), promptTokens: "", generateTokens: "" }, "node-llama-cpp");
+    assert.equal(empty.error, null);
+    assert.equal(empty.spec?.promptTokens, undefined);
+    assert.equal(empty.spec?.generateTokens, undefined);
+  });
+
+  it("never sends token counts for another runtime, even when the draft holds them", () => {
+    const { spec } = parseSpec({ ...defaultSpec("benchmark"), promptTokens: "64" }, "onnxruntime-node");
+    assert.equal(spec?.promptTokens, undefined);
+    assert.equal(spec?.batchSize, 1);
+  });
+});

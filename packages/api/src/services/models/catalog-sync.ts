@@ -7,7 +7,7 @@ import type { Logger } from "../../logger.ts";
 import type { Db } from "../deps.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { readGgufHeader } from "./gguf.ts";
-import { estimateMinMemoryBytes, type VersionIo } from "./model.ts";
+import { estimateMinMemoryBytes, type VersionIo, versionIoSchema } from "./model.ts";
 import { inspectOnnx } from "./onnx-inspect.ts";
 
 export interface CatalogSyncResult {
@@ -76,6 +76,12 @@ async function readFormatFacts(variant: CatalogVariant, files: PreparedFile[]) {
       io.push({ file: f.name, ...(await inspectOnnx(f.path)) });
     } else if (variant.format === "gguf" && f.name.endsWith(".gguf")) {
       meta.gguf = await readGgufHeader(f.path);
+    } else if (variant.format === "tfjs" && f.role === "model") {
+      // A tfjs weights manifest declares no inputs or outputs; the catalog states them in meta.
+      const declared = versionIoSchema.element
+        .omit({ file: true })
+        .safeParse({ inputs: variant.meta.inputs, outputs: variant.meta.outputs });
+      if (declared.success) io.push({ file: f.name, ...declared.data });
     }
   }
   return { io, meta };
@@ -111,7 +117,13 @@ async function syncVariant(
     runtime: variant.runtime,
     io,
     meta: meta as object,
-    minMemoryBytes: BigInt(estimateMinMemoryBytes(totalBytes)),
+    // The catalog may know better than the estimate (a runtime whose working memory dwarfs its files).
+    minMemoryBytes: BigInt(
+      Math.max(
+        estimateMinMemoryBytes(totalBytes),
+        typeof variant.meta.minMemoryBytes === "number" ? variant.meta.minMemoryBytes : 0,
+      ),
+    ),
   };
   await db.prisma.$transaction(async (tx) => {
     for (const f of files) {

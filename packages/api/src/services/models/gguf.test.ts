@@ -18,7 +18,7 @@ describe("GGUF header", () => {
   const refused = async (bytes: Buffer, pattern: RegExp) => {
     const e = await readGgufHeader(await file(bytes)).catch((err: unknown) => err);
     assert.ok(isAppError(e), `expected a coded error, got ${String(e)}`);
-    assert.equal(e.code, "BAD_REQUEST");
+    assert.equal(e.code, "MODEL_INVALID");
     assert.match(e.message, pattern);
   };
 

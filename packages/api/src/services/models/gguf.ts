@@ -83,7 +83,7 @@ const FIXED_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4,
 export const GGUF_MAGIC = Buffer.from("GGUF", "latin1");
 
 function invalid(message: string): AppError {
-  return new AppError("BAD_REQUEST", `The file is not a valid GGUF model: ${message}.`);
+  return new AppError("MODEL_INVALID", `The file is not a valid GGUF model: ${message}.`);
 }
 
 /** Sequential reads through a file in small chunks, never past MAX_HEADER_BYTES. */

@@ -42,7 +42,7 @@ describe("ONNX inspection in a child process", () => {
     await writeFile(garbage, Buffer.from("this is not a protobuf at all \x00\xff".repeat(100), "latin1"));
     const e = await inspectOnnx(garbage).catch((err: unknown) => err);
     assert.ok(isAppError(e));
-    assert.equal(e.code, "BAD_REQUEST");
+    assert.equal(e.code, "MODEL_INVALID");
     assert.match(e.message, /^The file is not a valid ONNX model: .*(Protobuf|parsing|failed)/i);
     assert.doesNotMatch(e.message, new RegExp(dir));
 
@@ -51,7 +51,7 @@ describe("ONNX inspection in a child process", () => {
     await writeFile(cut, (await readFile(cut)).subarray(0, 300_000));
     const e2 = await inspectOnnx(cut).catch((err: unknown) => err);
     assert.ok(isAppError(e2));
-    assert.equal(e2.code, "BAD_REQUEST");
+    assert.equal(e2.code, "MODEL_INVALID");
   });
 
   test("a load that outlives the timeout is killed and refused", async () => {

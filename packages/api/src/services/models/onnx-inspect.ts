@@ -53,7 +53,7 @@ export interface InspectOptions {
 
 function invalid(message: string): AppError {
   // The runtime's message is about the file (e.g. "Protobuf parsing failed"), not about the server.
-  return new AppError("BAD_REQUEST", `The file is not a valid ONNX model: ${message.slice(0, 300)}`);
+  return new AppError("MODEL_INVALID", `The file is not a valid ONNX model: ${message.slice(0, 300)}`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { Prisma } from "@labfleet/db";
 import { type RunResult, runProgressSchema, runResultSchema, runSpecSchema } from "@labfleet/protocol";
 import { z } from "zod";
 import { AppError } from "../../errors.ts";
@@ -27,7 +28,7 @@ const summarySelect = {
 } as const;
 
 type SummaryRow = Awaited<ReturnType<typeof findSummaries>>[number];
-function findSummaries(db: Db, where: object, take: number) {
+function findSummaries(db: Db, where: Prisma.RunWhereInput, take: number) {
   return db.prisma.run.findMany({ where, select: summarySelect, orderBy: { createdAt: "desc" }, take });
 }
 
@@ -65,8 +66,15 @@ function readResult(raw: unknown): RunResult | null {
   return parsed.success ? parsed.data : null;
 }
 
-export async function getRun(db: Db, id: string): Promise<RunDetail> {
-  const r = await db.prisma.run.findUnique({ where: { id }, select: { ...summarySelect, result: true } });
+/**
+ * `visible` narrows what the caller may see (access.ts runWhere); a run outside it is NOT_FOUND, as if it did not
+ * exist. Services that already checked access pass nothing.
+ */
+export async function getRun(db: Db, id: string, visible: Prisma.RunWhereInput = {}): Promise<RunDetail> {
+  const r = await db.prisma.run.findFirst({
+    where: { AND: [{ id }, visible] },
+    select: { ...summarySelect, result: true },
+  });
   if (!r) throw new AppError("NOT_FOUND", "That run does not exist.");
   return { ...toSummary(r), result: readResult(r.result) };
 }
@@ -76,18 +84,26 @@ export const listRunsInput = z.object({
   deviceId: id.optional(),
   groupId: id.optional(),
   versionId: id.optional(),
+  assignmentId: id.optional(),
+  studentId: id.optional(),
   limit: z.number().int().min(1).max(500).default(100),
 });
 
 /** Newest first, without the full results (they can be large): open one with getRun. */
-export async function listRuns(db: Db, input: z.input<typeof listRunsInput>): Promise<RunSummary[]> {
-  const { deviceId, groupId, versionId, limit } = listRunsInput.parse(input);
+export async function listRuns(
+  db: Db,
+  input: z.input<typeof listRunsInput>,
+  visible: Prisma.RunWhereInput = {},
+): Promise<RunSummary[]> {
+  const { deviceId, groupId, versionId, assignmentId, studentId, limit } = listRunsInput.parse(input);
   const where = {
     ...(deviceId ? { deviceId } : {}),
     ...(groupId ? { groupId } : {}),
     ...(versionId ? { versionId } : {}),
+    ...(assignmentId ? { assignmentId } : {}),
+    ...(studentId ? { studentId } : {}),
   };
-  return (await findSummaries(db, where, limit)).map(toSummary);
+  return (await findSummaries(db, { AND: [where, visible] }, limit)).map(toSummary);
 }
 
 /** A run is flagged throttled when the CPU throttled in more than this share of its samples. */
@@ -141,9 +157,16 @@ export type RunGroupView = Awaited<ReturnType<typeof getGroup>>;
 export const compareRunsInput = z.object({ ids: z.array(id).min(1).max(10) });
 
 /** Runs side by side, in the order asked, with their full results. */
-export async function compareRuns(db: Db, input: z.input<typeof compareRunsInput>): Promise<RunDetail[]> {
+export async function compareRuns(
+  db: Db,
+  input: z.input<typeof compareRunsInput>,
+  visible: Prisma.RunWhereInput = {},
+): Promise<RunDetail[]> {
   const { ids } = compareRunsInput.parse(input);
-  const rows = await db.prisma.run.findMany({ where: { id: { in: ids } }, select: { ...summarySelect, result: true } });
+  const rows = await db.prisma.run.findMany({
+    where: { AND: [{ id: { in: ids } }, visible] },
+    select: { ...summarySelect, result: true },
+  });
   const byId = new Map(rows.map((r) => [r.id, r]));
   const missing = ids.filter((i) => !byId.has(i));
   if (missing.length > 0) throw new AppError("NOT_FOUND", `No run with id ${missing[0]}.`);

@@ -177,9 +177,10 @@ describe("runs: start, result, cancel, room-wide", () => {
     );
     const student = await cp.user("student");
     await assert.rejects(
-      cp.caller(student).run.list({}),
+      cp.caller(student).run.start({ versionId, deviceId: d0().id, spec }),
       (e: unknown) => e instanceof TRPCError && e.code === "FORBIDDEN",
     );
+    assert.deepEqual(await cp.caller(student).run.list({}), [], "a student sees only their own runs: none here");
   });
 
   test("cancel: the agent is told; its cancelled result ends the run; an ended run cannot be cancelled", async () => {

@@ -21,6 +21,14 @@ interface RunStartPlan {
   spec: RunSpec;
   groupId: string | null;
   userId: string | null;
+  /** A student's run: who, in which lab session, for which assignment. */
+  student?: StudentRunRef;
+}
+
+export interface StudentRunRef {
+  studentId: string;
+  sessionId: string;
+  assignmentId: string;
 }
 
 /** Creates the run row (queued) and tells the dashboards. */
@@ -33,6 +41,7 @@ async function createRun(deps: RunDeps, plan: RunStartPlan): Promise<string> {
       kind: plan.spec.kind,
       spec: plan.spec,
       createdById: plan.userId,
+      ...(plan.student ?? {}),
     },
     select: { id: true },
   });
@@ -77,7 +86,7 @@ async function dispatchRun(deps: RunDeps, runId: string, plan: RunStartPlan, ack
 /** Starts one run of a version on one online device. Resolves once the agent has accepted or refused it. */
 export async function startRun(
   deps: RunDeps,
-  input: { versionId: string; deviceId: string; spec: RunSpecInput; userId: string | null },
+  input: { versionId: string; deviceId: string; spec: RunSpecInput; userId: string | null; student?: StudentRunRef },
   ackTimeoutMs = RUN_ACK_TIMEOUT_MS,
 ): Promise<string> {
   const spec = runSpecSchema.parse(input.spec);
@@ -89,7 +98,14 @@ export async function startRun(
   if (device.revokedAt) throw new AppError("CONFLICT", "The device was revoked.");
   const version = await loadVersion(deps, input.versionId);
   if (!deps.hub.isOnline(device.id)) throw new AppError("CONFLICT", "the device is offline");
-  const plan: RunStartPlan = { deviceId: device.id, version, spec, groupId: null, userId: input.userId };
+  const plan: RunStartPlan = {
+    deviceId: device.id,
+    version,
+    spec,
+    groupId: null,
+    userId: input.userId,
+    ...(input.student ? { student: input.student } : {}),
+  };
   const runId = await createRun(deps, plan);
   await dispatchRun(deps, runId, plan, ackTimeoutMs);
   return runId;

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { LabSettings } from "@/components/labs/lab-settings";
 import { PlacementPanel } from "@/components/labs/placement-panel";
 import { MapLegend, RoomMap } from "@/components/labs/room-map";
+import { useSeatCodes } from "@/components/labs/use-seat-codes";
 import { RoomBenchmarkButton } from "@/components/runs/room-benchmark";
 import { Button } from "@/components/ui/button";
 import { Card, ErrorNotice, InfoNotice, Loading } from "@/components/ui/notice";
@@ -22,6 +23,7 @@ function BackLink() {
 export default function LabPage() {
   const { id } = useParams<{ id: string }>();
   const live = useLabLive(id);
+  const seatCodes = useSeatCodes(id);
   const [thermal, setThermal] = useState(false);
   const [editing, setEditing] = useState(false);
 
@@ -60,6 +62,12 @@ export default function LabPage() {
           </p>
         </div>
         <div className="flex gap-2">
+          <Link
+            href={`/labs/${encodeURIComponent(lab.id)}/labels`}
+            className="rounded-md px-3 py-1.5 text-sm font-medium text-slate-600 hover:bg-slate-50"
+          >
+            Print seat labels
+          </Link>
           <RoomBenchmarkButton labId={lab.id} />
           <Button
             variant={thermal ? "primary" : "secondary"}
@@ -95,6 +103,7 @@ export default function LabPage() {
             devices={live.devices}
             hotTempC={lab.hotTempC}
             thermal={thermal}
+            seatCodes={seatCodes}
           />
         </div>
         <PlacementPanel labId={lab.id} seats={live.seats} devices={live.devices} onChanged={live.refresh} />

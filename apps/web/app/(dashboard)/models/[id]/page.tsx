@@ -2,7 +2,6 @@
 
 import type { RunKind } from "@labfleet/protocol";
 import { useQueries, useQuery } from "@tanstack/react-query";
-import Link from "next/link";
 import { useParams } from "next/navigation";
 import { useState } from "react";
 import { DeployDialog } from "@/components/deployments/deploy-dialog";
@@ -16,20 +15,13 @@ import { VersionsCompare } from "@/components/models/versions-compare";
 import { RunDialog } from "@/components/runs/run-dialog";
 import { RunsTable } from "@/components/runs/runs-table";
 import { useLiveRuns } from "@/components/runs/use-live-runs";
+import { BackLink } from "@/components/ui/back-link";
 import { Button } from "@/components/ui/button";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 
 type Dialog = { kind: "deploy" | RunKind; versionId: string; key: number } | null;
-
-function BackLink() {
-  return (
-    <Link href="/models" className="mb-4 inline-block text-sm text-slate-500 hover:text-slate-800">
-      ← All models
-    </Link>
-  );
-}
 
 function ModelDeployments({ model }: { model: ModelEntry }) {
   const trpc = useTRPC();
@@ -91,7 +83,7 @@ export default function ModelPage() {
   if (model.error) {
     return (
       <div>
-        <BackLink />
+        <BackLink href="/models" label="All models" />
         <ErrorNotice testId="model-error">
           {errorCode(model.error) === "NOT_FOUND"
             ? "This model does not exist (it may have been removed)."
@@ -103,7 +95,7 @@ export default function ModelPage() {
   if (!model.data) {
     return (
       <div>
-        <BackLink />
+        <BackLink href="/models" label="All models" />
         <Loading label="Loading the model…" />
       </div>
     );
@@ -113,7 +105,7 @@ export default function ModelPage() {
   return (
     <div className="space-y-6">
       <div>
-        <BackLink />
+        <BackLink href="/models" label="All models" />
         <ModelHeader model={m} />
       </div>
 

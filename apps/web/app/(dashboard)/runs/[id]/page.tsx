@@ -11,19 +11,12 @@ import { ResultView } from "@/components/runs/result-view";
 import { asResult, describeSpec, isActive, runStatusOf } from "@/components/runs/run-meta";
 import { RunStatusPanel } from "@/components/runs/run-status-panel";
 import { useLiveRuns } from "@/components/runs/use-live-runs";
+import { BackLink } from "@/components/ui/back-link";
 import { Badge } from "@/components/ui/badge";
 import { ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { formatDateTime } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
-
-function BackLink() {
-  return (
-    <Link href="/runs" className="mb-4 inline-block text-sm text-slate-500 hover:text-slate-800">
-      ← All runs
-    </Link>
-  );
-}
 
 export default function RunPage() {
   const { id } = useParams<{ id: string }>();
@@ -43,7 +36,7 @@ export default function RunPage() {
   if (run.error) {
     return (
       <div>
-        <BackLink />
+        <BackLink href="/runs" label="All runs" />
         <ErrorNotice testId="run-error">
           {errorCode(run.error) === "NOT_FOUND" ? "This run does not exist." : errorMessage(run.error)}
         </ErrorNotice>
@@ -53,7 +46,7 @@ export default function RunPage() {
   if (!run.data) {
     return (
       <div>
-        <BackLink />
+        <BackLink href="/runs" label="All runs" />
         <Loading label="Loading the run…" />
       </div>
     );
@@ -66,7 +59,7 @@ export default function RunPage() {
   return (
     <div className="space-y-5">
       <div>
-        <BackLink />
+        <BackLink href="/runs" label="All runs" />
         <div className="flex flex-wrap items-start justify-between gap-3">
           <div>
             <h1 className="text-xl font-semibold text-slate-900">

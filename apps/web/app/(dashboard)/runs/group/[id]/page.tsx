@@ -9,18 +9,11 @@ import { GroupTable } from "@/components/runs/group-table";
 import { describeSpec, isActive } from "@/components/runs/run-meta";
 import { ThroughputChart } from "@/components/runs/throughput-chart";
 import { useLiveRuns } from "@/components/runs/use-live-runs";
+import { BackLink } from "@/components/ui/back-link";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { formatDateTime } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
-
-function BackLink() {
-  return (
-    <Link href="/runs" className="mb-4 inline-block text-sm text-slate-500 hover:text-slate-800">
-      ← All runs
-    </Link>
-  );
-}
 
 export default function RunGroupPage() {
   const { id } = useParams<{ id: string }>();
@@ -34,7 +27,7 @@ export default function RunGroupPage() {
   if (data.error) {
     return (
       <div>
-        <BackLink />
+        <BackLink href="/runs" label="All runs" />
         <ErrorNotice testId="group-error">
           {errorCode(data.error) === "NOT_FOUND" ? "This room benchmark does not exist." : errorMessage(data.error)}
         </ErrorNotice>
@@ -44,7 +37,7 @@ export default function RunGroupPage() {
   if (!data.data) {
     return (
       <div>
-        <BackLink />
+        <BackLink href="/runs" label="All runs" />
         <Loading label="Loading the room benchmark…" />
       </div>
     );
@@ -62,7 +55,7 @@ export default function RunGroupPage() {
   return (
     <div className="space-y-5">
       <div>
-        <BackLink />
+        <BackLink href="/runs" label="All runs" />
         <h1 className="text-xl font-semibold text-slate-900">Room benchmark{labName ? ` · ${labName}` : ""}</h1>
         <p className="mt-1 text-sm text-slate-600">
           <Link href={`/models/${group.version.model.id}`} className="text-sky-700 hover:underline">

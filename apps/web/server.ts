@@ -13,6 +13,7 @@ import {
 } from "@labfleet/api";
 import { applyMigrations, createPool, createPrismaClient, startEmbeddedPostgres } from "@labfleet/db";
 import next from "next";
+import { createClient } from "redis";
 import { loadEnv } from "./src/server/env.ts";
 import { ensureFirstAdmin } from "./src/server/first-admin.ts";
 import { type LocalAgent, startLocalAgent } from "./src/server/local-agent.ts";
@@ -58,9 +59,21 @@ async function main(): Promise<void> {
     cleanups.push(() => prisma.$disconnect());
     const db: Db = { prisma, pool, log };
 
-    // Sign-in, enrollment and upload limits for the whole process. With REDIS_URL, pass the shared node-redis
-    // client (created with disableOfflineQueue: true) as rateLimitStore({ redis }) so every process counts together.
-    const limits = new RateLimits({ store: rateLimitStore(), trustProxy: env.LABFLEET_TRUST_PROXY });
+    // Sign-in, enrollment and upload limits. With REDIS_URL every process counts together in Redis; the client
+    // fails fast while Redis is away (no offline queue), and the limiter falls back to memory meanwhile.
+    let limitsRedis: ReturnType<typeof createClient> | null = null;
+    if (env.REDIS_URL) {
+      const client = createClient({ url: env.REDIS_URL, disableOfflineQueue: true });
+      // The scale-out layer logs an outage once; this client's reconnect attempts must not flood the log.
+      client.on("error", () => undefined);
+      client.connect().catch(() => undefined);
+      cleanups.push(() => client.quit());
+      limitsRedis = client;
+    }
+    const limits = new RateLimits({
+      store: rateLimitStore(limitsRedis ? { redis: limitsRedis } : {}),
+      trustProxy: env.LABFLEET_TRUST_PROXY,
+    });
     const trustedOrigins = [env.publicUrl, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`];
     const auth = createAuth({
       prisma,
@@ -94,6 +107,7 @@ async function main(): Promise<void> {
       pages: (req, res) => handle(req, res),
       limits,
       trustedOrigins,
+      ...(env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {}),
       // The one-line installer. Without a configured public URL it names the address each request came in on,
       // which is right on a classroom LAN where "localhost" would not be.
       install: {
@@ -146,6 +160,7 @@ async function main(): Promise<void> {
         ? `  This machine's agent is enrolled and reporting (log: ${agent.logPath})`
         : "  No local agent (LABFLEET_LOCAL_AGENT=0)",
       `  Data folder: ${env.dataDir}${env.DATABASE_URL ? " (database: DATABASE_URL)" : " (embedded PostgreSQL inside)"}`,
+      ...(env.REDIS_URL ? ["  Scale-out: on (REDIS_URL); background jobs run in one process of the fleet"] : []),
       "  Press Ctrl-C to stop.",
       "",
     ];

@@ -52,7 +52,7 @@ test("an instructor runs a lab session: labels, schedule, start; a student check
     const cls = await trpc(page, server.url, "class.create", { name: "Physics", term: "2026" });
     const imported = await trpc(page, server.url, "class.importCommit", {
       classId: cls.id,
-      csv: "name,username\nAda Lovelace,ada",
+      csv: "name,username\nAda Byron,ada.sessions",
     });
     const password = imported.credentials[0].password as string;
 
@@ -78,7 +78,7 @@ test("an instructor runs a lab session: labels, schedule, start; a student check
     const studentContext = await browser.newContext();
     const sp = await studentContext.newPage();
     await sp.goto(`${server.url}/login`);
-    await sp.getByLabel("Email or username").fill("ada");
+    await sp.getByLabel("Email or username").fill("ada.sessions");
     await sp.getByLabel("Password").fill(password);
     await sp.getByRole("button", { name: /sign in/i }).click();
     await expect(sp).toHaveURL(/\/student$/);
@@ -96,7 +96,7 @@ test("an instructor runs a lab session: labels, schedule, start; a student check
     await expect(sp.getByTestId("my-hand")).toContainText("number 1");
 
     const seat = page.getByTestId("seat-A1");
-    await expect(seat.getByTestId("seat-student")).toHaveText("Ada Lovelace");
+    await expect(seat.getByTestId("seat-student")).toHaveText("Ada Byron");
     await expect(seat.getByTestId("seat-hand")).toContainText("1");
     await expect(page.getByTestId("help-queue")).toContainText("The model will not load");
 

@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { ENROLL_PATH, LIMITS } from "@labfleet/protocol";
+import { AGENT_NAMESPACE, ENROLL_PATH, LIMITS } from "@labfleet/protocol";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { fromNodeHeaders, toNodeHandler } from "better-auth/node";
 import { Server } from "socket.io";
@@ -17,6 +17,7 @@ import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
 import { attachDashboardNamespace } from "./realtime/dashboard-namespace.ts";
 import { EdgeCounters } from "./realtime/handle.ts";
 import { FleetHub, type TelemetryIntervals } from "./realtime/hub.ts";
+import { ScaleOut } from "./realtime/scale-out.ts";
 import { appRouter } from "./routers/root.ts";
 import type { Db } from "./services/deps.ts";
 import { BlobStore } from "./services/models/blob-store.ts";
@@ -40,6 +41,11 @@ export interface ControlPlaneOptions {
   limits?: RateLimits;
   /** Origins besides the request's own that may send tRPC mutations (the public URL). */
   trustedOrigins?: string[];
+  /**
+   * Several processes on one Redis (REDIS_URL): socket.io broadcasts, acks and disconnects cross processes, and
+   * device presence is shared. Absent: one process, everything in memory.
+   */
+  redis?: { url: string; prefix?: string; refreshMs?: number };
 }
 
 /** Page paths anyone may load; every other page needs a session. */
@@ -60,12 +66,20 @@ export function createControlPlane(options: ControlPlaneOptions) {
   // requestTimeout covers the whole body: Node's default (300 s) kills a multi-gigabyte upload. Headers keep
   // their own timeout (headersTimeout), and the upload handler cuts off a stalled body after 120 s.
   const httpServer: HttpServer = createServer({ requestTimeout: 0 });
+  const scaleOut = options.redis ? new ScaleOut({ ...options.redis, log: db.log }) : null;
   const io = new Server(httpServer, {
     maxHttpBufferSize: LIMITS.maxHttpBufferBytes,
     transports: ["websocket", "polling"],
     serveClient: false,
+    ...(scaleOut ? { adapter: scaleOut.adapter() as never } : {}),
   });
-  const hub = new FleetHub(db, io.of("/dashboard") as never, options.intervals);
+  const hub = new FleetHub(
+    db,
+    io.of("/dashboard") as never,
+    options.intervals,
+    scaleOut ? { agents: io.of(AGENT_NAMESPACE), scaleOut } : null,
+  );
+  scaleOut?.start(hub);
   const blobs = new BlobStore(options.modelsDir);
 
   const trpcHandler = createHTTPHandler({
@@ -143,11 +157,13 @@ export function createControlPlane(options: ControlPlaneOptions) {
     blobs,
     counters,
     jobs,
+    scaleOut,
     async close(): Promise<void> {
       await jobs.stop();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await hub.drain();
+      await scaleOut?.close();
     },
   };
 }

@@ -6,14 +6,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { sha256Hex } from "./files.ts";
-import {
-  buildGgufFile,
-  GGUF_ALIGNMENT,
-  generateTinyLlama,
-  tinyLlamaEntry,
-  tinyLlamaVocabulary,
-  toHalf,
-} from "./llama.ts";
+import { buildGgufFile, GGUF_ALIGNMENT, generateTinyLlama, tinyLlamaEntry, tinyLlamaVocabulary } from "./llama.ts";
 
 const LLAMA_PKG = fileURLToPath(
   new URL("../../../.cache/runtimes/llama/node_modules/node-llama-cpp/", import.meta.url),
@@ -76,16 +69,6 @@ function readLayout(bytes: Buffer) {
 }
 
 describe("GGUF writer", () => {
-  test("half precision rounds like IEEE 754 binary16", () => {
-    assert.equal(toHalf(0), 0);
-    assert.equal(toHalf(1), 0x3c00);
-    assert.equal(toHalf(-2), 0xc000);
-    assert.equal(toHalf(65504), 0x7bff);
-    assert.equal(toHalf(1e6), 0x7c00);
-    assert.equal(toHalf(2 ** -24), 0x0001);
-    assert.equal(toHalf(1 + 2 ** -11), 0x3c00, "a tie rounds to even");
-  });
-
   test("places every tensor's data aligned, after the header, and rejects a wrong element count", () => {
     const bytes = buildGgufFile({ "general.architecture": { type: "string", value: "test" } }, [
       { name: "a", dims: [3], type: "F32", data: Float32Array.from([1, 2, 3]) },

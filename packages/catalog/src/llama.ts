@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { writeFileIfChanged } from "./files.ts";
+import { float16Bits } from "./float16.ts";
 import { createRng, uniform } from "./prng.ts";
 import type { CatalogEntry } from "./types.ts";
 
@@ -76,6 +77,23 @@ class ByteWriter {
 /** GGUF metadata value type ids. */
 const VT = { UINT32: 4, INT32: 5, FLOAT32: 6, BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10 } as const;
 
+/** An array of 4-byte numbers: the array header, then each item as `write` puts it at its offset. */
+function writeNumberArray(
+  w: ByteWriter,
+  itemType: number,
+  values: readonly number[],
+  write: (b: Buffer, x: number, offset: number) => void,
+): void {
+  w.u32(VT.ARRAY);
+  w.u32(itemType);
+  w.u64(values.length);
+  const b = Buffer.alloc(4 * values.length);
+  values.forEach((x, i) => {
+    write(b, x, 4 * i);
+  });
+  w.push(b);
+}
+
 function writeValue(w: ByteWriter, v: GgufValue): void {
   switch (v.type) {
     case "u32":
@@ -108,57 +126,13 @@ function writeValue(w: ByteWriter, v: GgufValue): void {
       w.u64(v.value.length);
       for (const s of v.value) w.string(s);
       return;
-    case "f32[]": {
-      w.u32(VT.ARRAY);
-      w.u32(VT.FLOAT32);
-      w.u64(v.value.length);
-      const b = Buffer.alloc(4 * v.value.length);
-      v.value.forEach((x, i) => {
-        b.writeFloatLE(x, 4 * i);
-      });
-      w.push(b);
+    case "f32[]":
+      writeNumberArray(w, VT.FLOAT32, v.value, (b, x, offset) => b.writeFloatLE(x, offset));
       return;
-    }
-    case "i32[]": {
-      w.u32(VT.ARRAY);
-      w.u32(VT.INT32);
-      w.u64(v.value.length);
-      const b = Buffer.alloc(4 * v.value.length);
-      v.value.forEach((x, i) => {
-        b.writeInt32LE(x, 4 * i);
-      });
-      w.push(b);
+    case "i32[]":
+      writeNumberArray(w, VT.INT32, v.value, (b, x, offset) => b.writeInt32LE(x, offset));
       return;
-    }
   }
-}
-
-/** IEEE 754 half precision, round to nearest even (what numpy's astype(float16) gives). */
-export function toHalf(value: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = value;
-  const x = u[0] ?? 0;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rest > mid || (rest === mid && half & 1)) half += 1;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half += 1;
-  return sign | half;
 }
 
 function tensorBytes(t: GgufTensor): Buffer {
@@ -171,7 +145,7 @@ function tensorBytes(t: GgufTensor): Buffer {
   if (t.type === "F32") {
     for (let i = 0; i < count; i++) out.writeFloatLE(t.data[i] ?? 0, 4 * i);
   } else {
-    for (let i = 0; i < count; i++) out.writeUInt16LE(toHalf(t.data[i] ?? 0), 2 * i);
+    for (let i = 0; i < count; i++) out.writeUInt16LE(float16Bits(t.data[i] ?? 0), 2 * i);
   }
   return out;
 }

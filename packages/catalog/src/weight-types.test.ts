@@ -22,6 +22,7 @@ after(async () => {
 
 describe("float16 and int8 conversion", () => {
   test("float16 bits: exact values, rounding half to even, subnormals, overflow", () => {
+    assert.equal(float16Bits(0), 0);
     assert.equal(float16Bits(1), 0x3c00);
     assert.equal(float16Bits(-2), 0xc000);
     assert.equal(float16Bits(0.5), 0x3800);

@@ -47,6 +47,16 @@ export type AgentConfig = z.infer<typeof agentConfigSchema>;
 export const deviceRevokedSchema = z.object({ reason: z.string().max(500) });
 export type DeviceRevoked = z.infer<typeof deviceRevokedSchema>;
 
+/**
+ * A new device secret, sent over the device's authenticated socket. The agent writes it to its credential
+ * file and acks only then: until that ack (or a connection made with the new secret) the server keeps the old
+ * secret valid, so a crash on either side mid-rotation never locks the device out.
+ */
+export const credentialRotateSchema = z.object({
+  secret: z.string().min(32).max(256),
+});
+export type CredentialRotate = z.infer<typeof credentialRotateSchema>;
+
 /** Events an agent emits; each is answered with an ack. */
 export interface AgentToServerEvents {
   "inventory:report": (payload: InventoryInput, ack: (res: Ack<{ changed: boolean }>) => void) => void;
@@ -71,6 +81,8 @@ export interface ServerToAgentEvents {
   /** Start a run; the agent acks at once (accepted, or why not), then reports progress and the result. */
   "run:start": (payload: RunStartInput, ack: (res: Ack<{ accepted: true }>) => void) => void;
   "run:cancel": (payload: RunCancel) => void;
+  /** Replace the device secret (see credentialRotateSchema); the ack means it is on disk. */
+  "credential:rotate": (payload: CredentialRotate, ack: (res: Ack<{ stored: true }>) => void) => void;
 }
 
 export type { Inventory };

@@ -7,6 +7,7 @@ import { collectRawSystemInfo, defaultInventoryMeta, mapInventory } from "../col
 import { collectInventoryInChild } from "../collectors/inventory-child.ts";
 import { createSampler } from "../collectors/sampler.ts";
 import { isConfigExposed, readConfigFile } from "../config/config-file.ts";
+import { ConfigFileCredential } from "../config/credential.ts";
 import { AgentError, errnoCode } from "../errors.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { createLogger } from "../logger.ts";
@@ -55,6 +56,8 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
   const paths = resolveStatePaths(o.configPath, o.stateDir, o.envStateDir);
   const buffer = openBuffer(paths.bufferDir, config.bufferMaxBytes ?? DEFAULT_BUFFER_MAX_BYTES, log);
   const stateWriter = new StateFileWriter(paths.stateFile, log);
+  // One holder of the secret for the socket, the model downloads and the run signatures: a rotation reaches all.
+  const credential = new ConfigFileCredential(o.configPath, config);
   const connection = new AgentConnection({
     serverUrl: config.serverUrl,
     handshake: {
@@ -63,6 +66,7 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
       protocolVersion: PROTOCOL_VERSION,
       agentVersion: AGENT_VERSION,
     },
+    credential,
     log,
     sampler,
     buffer,
@@ -79,7 +83,12 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
     dir: join(paths.dir, "models"),
     maxBytes: config.modelCacheMaxBytes ?? DEFAULT_MODEL_CACHE_MAX_BYTES,
     serverUrl: config.serverUrl,
-    auth: { deviceId: config.deviceId, secret: config.deviceSecret },
+    auth: {
+      deviceId: config.deviceId,
+      get secret() {
+        return credential.secret;
+      },
+    },
     log,
   });
   const modelSync = new ModelSync({ store: models, link: connection, log });
@@ -88,7 +97,9 @@ export async function runCommand(o: RunOptions): Promise<ExitCode> {
     link: connection,
     reportResult: (result) => connection.reportRunResult(result),
     deviceId: config.deviceId,
-    deviceSecret: config.deviceSecret,
+    get deviceSecret() {
+      return credential.secret;
+    },
     subscribeSamples: (fn) => connection.subscribeSamples(fn),
     log,
     cliPath: realpathSync(process.argv[1] ?? "."),

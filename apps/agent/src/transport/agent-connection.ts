@@ -1,9 +1,11 @@
 import {
+  type Ack,
   AGENT_NAMESPACE,
   type AgentEvent,
   type AgentEventKind,
   type AgentHandshake,
   agentConfigSchema,
+  credentialRotateSchema,
   type DesiredModel,
   deviceRevokedSchema,
   type InventoryInput,
@@ -16,6 +18,7 @@ import {
 import { io } from "socket.io-client";
 import type { DiskBuffer } from "../buffer/disk-buffer.ts";
 import type { Sampler } from "../collectors/sampler.ts";
+import type { CredentialHolder } from "../config/credential.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import type { Logger } from "../logger.ts";
 import type { AgentStateFile } from "../state-file.ts";
@@ -36,6 +39,34 @@ import {
 import { type ConnectionEvent, type ConnectionState, nextState } from "./state-machine.ts";
 import { TelemetryLoop } from "./telemetry-loop.ts";
 
+/**
+ * Stores a rotated secret and answers only once it is on disk. A failed write keeps the old secret (in the file
+ * and in memory) and says so, so that the server keeps accepting it.
+ */
+async function rotateCredential(
+  payload: unknown,
+  credential: CredentialHolder | null,
+  log: Logger,
+): Promise<Ack<{ stored: true }>> {
+  const parsed = credentialRotateSchema.safeParse(payload);
+  if (!parsed.success)
+    return { ok: false, error: { code: "BAD_REQUEST", message: "The new credential is not valid." } };
+  if (!credential) {
+    return { ok: false, error: { code: "CONFLICT", message: "This agent has no credential file to rotate." } };
+  }
+  try {
+    await credential.replaceSecret(parsed.data.secret);
+  } catch (e) {
+    log.error(
+      { err: e instanceof Error ? e.message : String(e) },
+      "cannot store the rotated credential; keeping the old one",
+    );
+    return { ok: false, error: { code: "INTERNAL", message: "The agent could not write its credential file." } };
+  }
+  log.info("device credential rotated");
+  return { ok: true, data: { stored: true } };
+}
+
 export const DEFAULT_TELEMETRY_INTERVAL_MS = 10_000;
 /** How long a new connection waits for the server's first config before replaying with its own defaults. */
 const FIRST_CONFIG_WAIT_MS = 2_000;
@@ -43,6 +74,8 @@ const FIRST_CONFIG_WAIT_MS = 2_000;
 export interface AgentConnectionOptions {
   serverUrl: string;
   handshake: AgentHandshake;
+  /** Where the device secret lives; it replaces `handshake.secret` and takes rotations. Absent: rotations are refused. */
+  credential?: CredentialHolder;
   log: Logger;
   sampler: Sampler;
   collectInventory: () => Promise<InventoryInput>;
@@ -97,8 +130,8 @@ export class AgentConnection implements AgentLink {
   private readonly samples: SampleFeed;
   private readonly modelStatus: ModelStatusReporter;
   private workloads: AgentWorkloads = {};
-  private readonly o: Required<Omit<AgentConnectionOptions, "onState" | "bufferMaxBytes">> &
-    Pick<AgentConnectionOptions, "onState" | "bufferMaxBytes">;
+  private readonly o: Required<Omit<AgentConnectionOptions, "onState" | "bufferMaxBytes" | "credential">> &
+    Pick<AgentConnectionOptions, "onState" | "bufferMaxBytes" | "credential">;
 
   constructor(options: AgentConnectionOptions) {
     this.o = {
@@ -242,7 +275,8 @@ export class AgentConnection implements AgentLink {
       // Each attempt gets a fresh Manager: a cached one would keep the failed transport.
       forceNew: true,
       timeout: this.o.connectTimeoutMs,
-      auth: this.o.handshake,
+      // Read at each attempt: a rotated secret is used from the next connection on.
+      auth: { ...this.o.handshake, secret: this.o.credential?.secret ?? this.o.handshake.secret },
     });
     this.socket = socket;
     socket.on("connect", () => {
@@ -267,6 +301,10 @@ export class AgentConnection implements AgentLink {
     });
     socket.on("run:cancel", (payload) => {
       if (socket === this.socket) handleRunCancel(payload, this.workloads.runs ?? null, this.o.log);
+    });
+    socket.on("credential:rotate", (payload, ack) => {
+      if (socket !== this.socket || typeof ack !== "function") return;
+      void rotateCredential(payload, this.o.credential ?? null, this.o.log).then(ack);
     });
     socket.on("device:revoked", (payload) => {
       if (socket !== this.socket) return;

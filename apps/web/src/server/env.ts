@@ -19,6 +19,14 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must be a postgresql:// URL")
     .optional(),
+  /**
+   * Several control-plane processes on one Redis (redis://[user:pass@]host:port/db or rediss://): socket.io across
+   * processes, shared device presence, shared rate limits. Absent: one process, everything in memory.
+   */
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// or rediss:// URL")
+    .optional(),
   LABFLEET_ADMIN_EMAIL: z.email().optional(),
   LABFLEET_ADMIN_PASSWORD: z.string().min(8, "LABFLEET_ADMIN_PASSWORD must be at least 8 characters").optional(),
   LABFLEET_LOCAL_AGENT: flag.default(true),

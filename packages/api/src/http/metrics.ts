@@ -19,7 +19,7 @@ const LABELS = ["device_id", "device_name", "lab_id"] as const;
  * The Prometheus endpoint: per-device fleet gauges, filled from the database and this process's live state at
  * each scrape, plus the process's default metrics. One registry per control plane (tests run several).
  */
-export function createMetricsHandler(deps: { db: Db; hub: FleetView }) {
+export function createMetricsHandler(deps: { db: Db; hub: FleetView & { refreshRemoteSamples(): Promise<void> } }) {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: "labfleet_process_" });
   const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: LABELS, registers: [register] });
@@ -34,6 +34,7 @@ export function createMetricsHandler(deps: { db: Db; hub: FleetView }) {
     const [devices, alerts] = await Promise.all([
       listDeviceRows(deps.db),
       deps.db.prisma.alert.groupBy({ by: ["deviceId"], where: { state: "firing" }, _count: true }),
+      deps.hub.refreshRemoteSamples(),
     ]);
     const firingOf = new Map(alerts.map((a) => [a.deviceId, a._count]));
     for (const g of perDevice) g.reset();

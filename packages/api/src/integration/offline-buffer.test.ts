@@ -98,7 +98,8 @@ describe("the agent loses nothing while the control plane is down", () => {
     await eventually(() => cp.plane.hub.isOnline(device.id), 60_000, 200);
     const firstWindow = Math.ceil((downAt + EDGE_MS) / WINDOW_MS);
     const lastWindow = Math.floor(upAt / WINDOW_MS) - 1;
-    assert.ok(lastWindow - firstWindow >= 4, "the outage spans several whole windows");
+    // 60 s of outage always holds at least three whole 10 s windows past the edge, wherever the clock stands.
+    assert.ok(lastWindow - firstWindow >= 3, "the outage spans several whole windows");
     const backfilled = await eventually(
       async () => {
         const all = await rows();

@@ -6,12 +6,14 @@ import type { Job } from "./scheduler.ts";
 export const ALERTS_EVERY_MS = 5_000;
 
 /** Evaluates the alert rules over the latest telemetry and the devices' last contact. */
-export function alertsJob(deps: { db: Db; hub: LiveFleet }): Job {
+export function alertsJob(deps: { db: Db; hub: LiveFleet & { refreshRemoteSamples(): Promise<void> } }): Job {
   const evaluator = new AlertEvaluator(deps);
   return {
     name: "alerts.evaluate",
     everyMs: ALERTS_EVERY_MS,
     async run({ now }) {
+      // Devices on other processes: their latest samples, so that threshold rules see them too.
+      await deps.hub.refreshRemoteSamples();
       await evaluator.evaluate(now);
     },
   };

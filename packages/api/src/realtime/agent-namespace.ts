@@ -12,6 +12,7 @@ import {
 import type { Server, Socket } from "socket.io";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { findUnstorableText } from "../security/text.ts";
 import { storeAgentEvents } from "../services/agent-events.ts";
 import { applyModelsStatus } from "../services/deployments/deployments.ts";
 import { advanceAllDeployments, advanceDeployment } from "../services/deployments/waves.ts";
@@ -19,8 +20,9 @@ import type { Db } from "../services/deps.ts";
 import { authenticateDevice, recordInventory } from "../services/device.ts";
 import { applyRunProgress, ingestRunResult } from "../services/runs/ingest.ts";
 import { storeTelemetry } from "../services/telemetry.ts";
+import { attachCredentialRotation } from "./credential-rotation.ts";
 import { type EdgeCounters, handle, refusal } from "./handle.ts";
-import type { FleetHub } from "./hub.ts";
+import { deviceRoom, type FleetHub } from "./hub.ts";
 
 interface AgentSocketData {
   deviceId: string;
@@ -38,7 +40,8 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
 
   nsp.use(async (socket, next) => {
     const parsed = agentHandshakeSchema.safeParse(socket.handshake.auth);
-    if (!parsed.success) {
+    // A NUL or half an emoji in the id would fail inside the database: refused like any malformed handshake.
+    if (!parsed.success || findUnstorableText(parsed.data) !== null) {
       counters.count("BAD_REQUEST");
       next(
         refusal(
@@ -66,9 +69,13 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
     const { deviceId, log } = socket.data;
     const ctx = { log, counters };
     log.info({ address: socket.handshake.address }, "agent connected");
+    // Its own room: commands from another control-plane process reach it through the adapter.
+    void socket.join(deviceRoom(deviceId));
     hub.agentConnected(deviceId, socket, { inventoryHash: socket.data.inventoryHash });
     // A device that was away (offline mid-deployment) picks up where it was from the full desired set.
     hub.sendDesiredModels(deviceId).catch((err: unknown) => log.error({ err }, "desired models not sent"));
+    // A credential rotation asked for while the device was away, or one a crash cut short, completes now.
+    attachCredentialRotation(socket, deviceId, { db, log });
 
     handle(
       socket,

@@ -2,6 +2,7 @@ import { type Ack, LIMITS, type WireError } from "@labfleet/protocol";
 import type { z } from "zod";
 import { isAppError, toWireError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
+import { findUnstorableText } from "../security/text.ts";
 
 /** Counts every event refused at the edge, by code, so that bad input is visible, never silent. */
 export class EdgeCounters {
@@ -65,6 +66,14 @@ export function handle<S extends z.ZodType, R>(
     const parsed = schema.safeParse(payload);
     if (!parsed.success) {
       reject({ code: "BAD_REQUEST", message: describeIssue(parsed.error) });
+      return;
+    }
+    const unstorable = findUnstorableText(parsed.data);
+    if (unstorable !== null) {
+      reject({
+        code: "BAD_REQUEST",
+        message: `Invalid ${unstorable.slice(0, 200)}: text may not contain NUL characters or broken Unicode.`,
+      });
       return;
     }
     handler(parsed.data).then(

@@ -21,6 +21,7 @@ import { type DeviceRow, getDeviceRow, listDeviceRows, markSeen } from "../servi
 import { getLabLayout } from "../services/lab.ts";
 import { noteLateTelemetry, ROLLUP_LOOKBACK_MS } from "../services/rollup.ts";
 import { latestSamples, recentSamples } from "../services/telemetry.ts";
+import type { ScaleOut, ScaleOutHost } from "./scale-out.ts";
 
 export interface TelemetryIntervals {
   /** While someone watches the device (its page, or the fleet page). */
@@ -54,11 +55,18 @@ interface AgentHandle {
   };
 }
 
+/** Several processes on one Redis: the agents' namespace (commands to devices on other processes) and presence. */
+export interface HubCluster {
+  agents: Namespace;
+  scaleOut: ScaleOut;
+}
+
 /**
  * The live state of the fleet in this process: which devices are connected, who watches what, the latest
  * sample of each device. It decides how often each agent reports and pushes every change to the dashboards.
+ * With a cluster, devices held by other processes count as online, and commands to them go through Redis.
  */
-export class FleetHub {
+export class FleetHub implements ScaleOutHost {
   private readonly agents = new Map<string, AgentHandle>();
   private readonly intervals = new Map<string, number>();
   private readonly latest = new Map<string, TelemetrySample>();
@@ -80,19 +88,52 @@ export class FleetHub {
     private readonly db: Db,
     private readonly dashboards: Namespace<Record<string, never>, ServerToDashboardEvents>,
     private readonly config: TelemetryIntervals,
+    private readonly cluster: HubCluster | null = null,
   ) {}
 
+  /** Connected to this process or, in scale-out, to any other. */
   isOnline(deviceId: string): boolean {
-    return this.agents.has(deviceId);
+    return this.agents.has(deviceId) || (this.cluster?.scaleOut.isRemoteOnline(deviceId) ?? false);
   }
 
   onlineCount(): number {
-    return this.agents.size;
+    return this.agents.size + (this.cluster?.scaleOut.remoteCount() ?? 0);
+  }
+
+  localDeviceIds(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  localWatchedRooms(): string[] {
+    return [...this.watchers.keys()];
+  }
+
+  remoteWatchesChanged(rooms: string[]): void {
+    for (const room of rooms) this.recomputeIntervals(room);
+  }
+
+  /** Whether a dashboard on any process watches the room: broadcasts to rooms nobody watches stay off Redis. */
+  private watchedAnywhere(room: string): boolean {
+    return (this.watchers.get(room)?.size ?? 0) > 0 || (this.cluster?.scaleOut.watchedElsewhere(room) ?? false);
+  }
+
+  private liveRooms(rooms: string[]): string[] {
+    return this.cluster ? rooms.filter((r) => this.watchedAnywhere(r)) : rooms;
   }
 
   /** Ids of the devices connected to this process (alert evaluation, metrics). */
   onlineDeviceIds(): string[] {
     return [...this.agents.keys()];
+  }
+
+  /**
+   * Reads the newest stored sample of every device held by another process (one query), so that `latestSample`
+   * is current for them too; a no-op with one process. Call before a pass over the whole fleet (alert evaluation).
+   */
+  async refreshRemoteSamples(): Promise<void> {
+    const remote = this.cluster?.scaleOut.remoteDeviceIds() ?? [];
+    if (remote.length === 0) return;
+    for (const [id, sample] of await latestSamples(this.db, remote)) this.latest.set(id, sample);
   }
 
   /** The newest sample of a device, as kept in memory; null when none arrived since this process started. */
@@ -163,24 +204,43 @@ export class FleetHub {
 
   /** Sends a connected device the full set of model versions it should hold; a no-op when it is not connected. */
   async sendDesiredModels(deviceId: string): Promise<void> {
-    if (!this.agents.has(deviceId)) return;
+    if (!this.isOnline(deviceId)) return;
     const models = await desiredModelsFor(this.db, deviceId);
     // Read again after the query: the device may have gone, or reconnected on a new socket, meanwhile.
-    this.agents.get(deviceId)?.emit("models:desired", { models });
+    const local = this.agents.get(deviceId);
+    if (local) local.emit("models:desired", { models });
+    else this.remoteAgent(deviceId)?.emit("models:desired", { models });
+  }
+
+  /** The device's room on the agents' namespace, when another process holds it. */
+  private remoteAgent(deviceId: string) {
+    if (!this.cluster?.scaleOut.isRemoteOnline(deviceId)) return null;
+    return this.cluster.agents.to(deviceRoom(deviceId));
   }
 
   /** Asks the agent to start a run and waits for its ack; rejects when it does not answer within `timeoutMs`. */
   async startRunOnAgent(deviceId: string, payload: RunStartInput, timeoutMs: number): Promise<Ack<{ accepted: true }>> {
     const socket = this.agents.get(deviceId);
-    if (!socket) throw new AppError("CONFLICT", "the device is offline");
-    return socket.timeout(timeoutMs).emitWithAck("run:start", payload);
+    if (socket) return socket.timeout(timeoutMs).emitWithAck("run:start", payload);
+    const remote = this.remoteAgent(deviceId);
+    if (!remote) throw new AppError("CONFLICT", "the device is offline");
+    // A broadcast with an ack answers with one reply per socket in the room, from whichever process holds it.
+    const answers = (await remote.timeout(timeoutMs).emitWithAck("run:start", payload)) as Ack<{ accepted: true }>[];
+    const first = answers[0];
+    if (!first) throw new AppError("CONFLICT", "the device is offline");
+    return first;
   }
 
-  /** False when the device is not connected to this process. */
+  /** False when the device is not connected to any process. */
   cancelRunOnAgent(deviceId: string, payload: RunCancel): boolean {
     const socket = this.agents.get(deviceId);
-    if (!socket) return false;
-    socket.emit("run:cancel", payload);
+    if (socket) {
+      socket.emit("run:cancel", payload);
+      return true;
+    }
+    const remote = this.remoteAgent(deviceId);
+    if (!remote) return false;
+    remote.emit("run:cancel", payload);
     return true;
   }
 
@@ -199,11 +259,16 @@ export class FleetHub {
 
   async fleetSnapshot(): Promise<DeviceSummary[]> {
     const rows = await listDeviceRows(this.db);
-    const missing = rows.filter((r) => !this.latest.has(r.id)).map((r) => r.id);
+    // Samples of devices held by another process are not kept here: read them (one query), not their sockets.
+    const missing = rows.filter((r) => !this.latest.has(r.id) || this.isRemote(r.id)).map((r) => r.id);
     if (missing.length > 0) {
       for (const [id, sample] of await latestSamples(this.db, missing)) this.latest.set(id, sample);
     }
     return rows.map((r) => this.summarize(r));
+  }
+
+  private isRemote(deviceId: string): boolean {
+    return !this.agents.has(deviceId) && (this.cluster?.scaleOut.isRemoteOnline(deviceId) ?? false);
   }
 
   async deviceSnapshot(deviceId: string): Promise<DeviceSnapshot> {
@@ -211,7 +276,7 @@ export class FleetHub {
     if (!row) throw new AppError("NOT_FOUND", "That device does not exist.");
     const recent = await recentSamples(this.db, deviceId, RECENT_LIMIT);
     const last = recent.at(-1);
-    if (last && !this.latest.has(deviceId)) this.latest.set(deviceId, last);
+    if (last && (!this.latest.has(deviceId) || this.isRemote(deviceId))) this.latest.set(deviceId, last);
     return { device: this.summarize(row), recent };
   }
 
@@ -228,9 +293,10 @@ export class FleetHub {
 
   private emitSummary(row: DeviceRow): void {
     this.noteLab(row.id, row.labId);
-    const rooms = [FLEET_ROOM, deviceRoom(row.id)];
-    if (row.labId) rooms.push(labRoom(row.labId));
-    this.dashboards.to(rooms).emit("device:updated", this.summarize(row));
+    const all = [FLEET_ROOM, deviceRoom(row.id)];
+    if (row.labId) all.push(labRoom(row.labId));
+    const rooms = this.liveRooms(all);
+    if (rooms.length > 0) this.dashboards.to(rooms).emit("device:updated", this.summarize(row));
   }
 
   /** Records a device's lab; when it moved, its report interval may change (the new lab may be watched). */
@@ -269,6 +335,7 @@ export class FleetHub {
     // One live connection per device: a second one (a restarted agent whose old socket has not timed out yet) wins.
     if (previous && previous !== socket) previous.disconnect(true);
     this.agents.set(deviceId, socket);
+    this.cluster?.scaleOut.deviceUp(deviceId);
     this.intervals.delete(deviceId);
     // The first config of a connection carries the limits and the inventory fingerprint the server holds.
     this.pushConfig(deviceId, {
@@ -309,6 +376,7 @@ export class FleetHub {
   private async recordDisconnect(deviceId: string, socket: AgentHandle): Promise<void> {
     if (this.agents.get(deviceId) !== socket) return;
     this.agents.delete(deviceId);
+    this.cluster?.scaleOut.deviceDown(deviceId);
     this.intervals.delete(deviceId);
     this.rows.delete(deviceId);
     await markSeen(this.db, deviceId).catch(() => undefined);
@@ -332,17 +400,27 @@ export class FleetHub {
       row = { ...row, lastSeenAt: new Date(now) };
     }
     if (this.agents.has(deviceId)) this.rows.set(deviceId, row);
-    const room = this.dashboards.to(deviceRoom(deviceId));
-    for (const sample of samples) room.emit("telemetry:sampled", { deviceId, sample });
+    if (this.liveRooms([deviceRoom(deviceId)]).length > 0) {
+      const room = this.dashboards.to(deviceRoom(deviceId));
+      for (const sample of samples) room.emit("telemetry:sampled", { deviceId, sample });
+    }
     this.emitSummary(row);
   }
 
   /** Cuts a device off at once: it is told why, then its socket is closed. */
   disconnectDevice(deviceId: string, reason: string): void {
     const socket = this.agents.get(deviceId);
-    if (!socket) return;
-    socket.emit("device:revoked", { reason });
-    socket.disconnect(true);
+    if (socket) {
+      socket.emit("device:revoked", { reason });
+      socket.disconnect(true);
+    }
+    if (this.cluster) {
+      // Every other process too, whatever presence says (it may lag a reconnect by a moment): the reason, then the
+      // close, in this order on each process, as one Redis connection delivers them in order.
+      const room = deviceRoom(deviceId);
+      this.cluster.agents.to(room).emit("device:revoked", { reason });
+      this.cluster.agents.in(room).disconnectSockets(true);
+    }
   }
 
   watch(socketId: string, room: string): void {
@@ -352,13 +430,17 @@ export class FleetHub {
       this.watchers.set(room, set);
     }
     set.add(socketId);
+    if (set.size === 1) this.cluster?.scaleOut.announceWatches();
     this.recomputeIntervals(room);
   }
 
   unwatch(socketId: string, room: string): void {
     const set = this.watchers.get(room);
     if (!set?.delete(socketId)) return;
-    if (set.size === 0) this.watchers.delete(room);
+    if (set.size === 0) {
+      this.watchers.delete(room);
+      this.cluster?.scaleOut.announceWatches();
+    }
     this.recomputeIntervals(room);
   }
 
@@ -370,9 +452,9 @@ export class FleetHub {
     const labId = this.deviceLab.get(deviceId);
     const watched =
       this.runningDevices.has(deviceId) ||
-      (this.watchers.get(FLEET_ROOM)?.size ?? 0) > 0 ||
-      (this.watchers.get(deviceRoom(deviceId))?.size ?? 0) > 0 ||
-      (labId != null && (this.watchers.get(labRoom(labId))?.size ?? 0) > 0);
+      this.watchedAnywhere(FLEET_ROOM) ||
+      this.watchedAnywhere(deviceRoom(deviceId)) ||
+      (labId != null && this.watchedAnywhere(labRoom(labId)));
     return watched ? this.config.watchedMs : this.config.idleMs;
   }
 

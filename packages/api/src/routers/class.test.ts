@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { TRPCError } from "@trpc/server";
 import { createClass, JOIN_CODE_ALPHABET } from "../services/classroom/classes.ts";
 import { startTestControlPlane, type TestControlPlane, type TestUser } from "../testing/harness.ts";
-
-async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof TRPCError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+import { rejectsWith } from "../testing/trpc-assert.ts";
 
 const JOIN_CODE = new RegExp(`^[${JOIN_CODE_ALPHABET}]{6,8}$`);
 

@@ -1,6 +1,8 @@
 import { deviceSummarySchema, inventorySchema } from "@labfleet/protocol";
 import { z } from "zod";
+import { rotateIfConnected } from "../realtime/credential-rotation.ts";
 import { deviceNameSchema, getDeviceDetail, renameDevice, revokeDevice } from "../services/device.ts";
+import { requestCredentialRotation, rotationRequested } from "../services/device-credential.ts";
 import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 import { deviceFleetProcedures } from "./device-fleet.ts";
@@ -55,5 +57,23 @@ export const deviceRouter = router({
       ctx.log.info({ deviceId: row.id, userId: ctx.user.id }, "device revoked");
       await ctx.hub.publishDevice(row.id);
       return ctx.hub.summarize(row);
+    }),
+
+  /**
+   * Gives the device a new secret. A connected device gets it at once over its socket and the old secret is
+   * refused once the agent has stored the new one; an offline device rotates when it next connects.
+   */
+  rotateCredential: staffProcedure
+    .use(audited("device.rotateCredential"))
+    .input(idInput)
+    .output(z.object({ id: z.string(), status: z.enum(["rotated", "pending"]) }))
+    .mutation(async ({ ctx, input }) => {
+      await requestCredentialRotation(ctx.db, input.id);
+      let outcome = await rotateIfConnected(input.id);
+      // A rotation already under way when this one was asked for answers for the earlier request only.
+      if (outcome !== "pending" && (await rotationRequested(ctx.db, input.id)))
+        outcome = await rotateIfConnected(input.id);
+      ctx.log.info({ deviceId: input.id, userId: ctx.user.id, outcome }, "device credential rotation requested");
+      return { id: input.id, status: outcome === "pending" ? ("pending" as const) : ("rotated" as const) };
     }),
 });

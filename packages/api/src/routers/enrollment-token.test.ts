@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { TRPCError } from "@trpc/server";
 import { startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof TRPCError && e.code === code);
-}
+import { rejectsWith } from "../testing/trpc-assert.ts";
 
 describe("enrollmentToken router", () => {
   let cp: TestControlPlane;

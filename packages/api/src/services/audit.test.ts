@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { TRPCError } from "@trpc/server";
 import { startTestControlPlane, type TestControlPlane, type TestUser } from "../testing/harness.ts";
+import { rejectsWith } from "../testing/trpc-assert.ts";
 import { auditDetail } from "./audit.ts";
 
 describe("audit log", () => {
@@ -50,14 +50,8 @@ describe("audit log", () => {
 
   test("only admins read it", async () => {
     for (const who of [instructor, await cp.user("student")]) {
-      await assert.rejects(
-        cp.caller(who).audit.list({}),
-        (e: unknown) => e instanceof TRPCError && e.code === "FORBIDDEN",
-      );
+      await rejectsWith(cp.caller(who).audit.list({}), "FORBIDDEN");
     }
-    await assert.rejects(
-      cp.caller(null).audit.list({}),
-      (e: unknown) => e instanceof TRPCError && e.code === "UNAUTHORIZED",
-    );
+    await rejectsWith(cp.caller(null).audit.list({}), "UNAUTHORIZED");
   });
 });

@@ -12,6 +12,7 @@ import { newSecret, secretMatches, sha256Hex } from "../crypto.ts";
 import { AppError } from "../errors.ts";
 import { ensureSeatCodes } from "./classroom/seat-codes.ts";
 import type { Db } from "./deps.ts";
+import { confirmCredential, ROTATION_REQUESTED } from "./device-credential.ts";
 import { consumeEnrollmentToken } from "./enrollment-token.ts";
 
 export const deviceNameSchema = z.string().trim().min(1, "A device needs a name").max(80);
@@ -62,16 +63,27 @@ export async function authenticateDevice(
       name: true,
       revokedAt: true,
       inventoryHash: true,
-      credentials: { select: { secretHash: true, revokedAt: true } },
+      credentials: { select: { id: true, secretHash: true, revokedAt: true, createdAt: true } },
     },
   });
   const bad = new AppError("BAD_CREDENTIAL", "The device id or secret is not valid. Enroll this device again.");
   if (!device) throw bad;
-  const match = device.credentials.find((c) => secretMatches(hs.secret, c.secretHash));
+  const match = device.credentials.find(
+    (c) => c.secretHash !== ROTATION_REQUESTED && secretMatches(hs.secret, c.secretHash),
+  );
   if (!match) throw bad;
-  if (device.revokedAt || match.revokedAt) {
+  if (device.revokedAt) {
     throw new AppError("DEVICE_REVOKED", "This device was revoked in the dashboard. Enroll it again to bring it back.");
   }
+  // A secret retired by a rotation is simply wrong now; one retired with the device says so above.
+  if (match.revokedAt) throw bad;
+  // Connecting with a secret newer than another live one proves the device stored it: a rotation whose ack was
+  // lost (the agent or the server died in between) completes here, and the old secret stops working.
+  const older = device.credentials.some(
+    (c) =>
+      c.id !== match.id && c.revokedAt === null && c.secretHash !== ROTATION_REQUESTED && c.createdAt < match.createdAt,
+  );
+  if (older) await confirmCredential(db, device.id, match.id);
   return { id: device.id, name: device.name, inventoryHash: device.inventoryHash };
 }
 

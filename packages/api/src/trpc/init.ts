@@ -6,6 +6,7 @@ import { isAppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { FleetHub } from "../realtime/hub.ts";
 import { isStaff, parseRole, type Role } from "../roles.ts";
+import { assertStorableText } from "../security/text.ts";
 import type { Db } from "../services/deps.ts";
 import type { BlobStore } from "../services/models/blob-store.ts";
 
@@ -54,10 +55,18 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const zodError = error.cause instanceof ZodError ? error.cause : null;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // tRPC copies the message of what failed while it read the request (a JSON or superjson decoding error, even
+    // "Maximum call stack size exceeded" for a hostile document): that message is the library's, not ours.
+    const fromLibrary =
+      error.cause instanceof Error && !zodError && !isAppError(error.cause) && error.message === error.cause.message;
     return {
       ...shape,
       // Never a stack or an internal message on the wire.
-      message: internal ? "Something went wrong on the server. It has been logged." : shape.message,
+      message: internal
+        ? "Something went wrong on the server. It has been logged."
+        : fromLibrary
+          ? "The request could not be read: it is not valid input for this call."
+          : shape.message,
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -86,7 +95,15 @@ export const router = t.router;
 export const middleware = t.middleware;
 export const createCallerFactory = t.createCallerFactory;
 
-export const publicProcedure = t.procedure.use(errorMapper);
+/** Text the database cannot store (NUL, lone surrogates) is a bad request, not an error deep in a query. */
+const textGuard = t.middleware(async ({ next, getRawInput }) => {
+  // An unreadable body is left to tRPC, which answers it with its own coded error when the procedure reads it.
+  const input = await getRawInput().catch(() => undefined);
+  assertStorableText(input);
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(errorMapper).use(textGuard);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });

@@ -5,6 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { DataTable, FRAME_CARD } from "@/components/ui/data-table";
 import { ErrorNotice } from "@/components/ui/notice";
 import { useNow } from "@/lib/clock";
 import { errorMessage } from "@/lib/errors";
@@ -33,61 +34,58 @@ export function AlertsTable({ alerts }: { alerts: AlertSummary[] }) {
   return (
     <div className="space-y-3">
       {ack.error && <ErrorNotice>{errorMessage(ack.error)}</ErrorNotice>}
-      <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-        <table className="w-full text-left text-sm">
-          <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-            <tr>
-              <th className="px-4 py-2 font-medium">State</th>
-              <th className="px-4 py-2 font-medium">Alert</th>
-              <th className="px-4 py-2 font-medium">Device</th>
-              <th className="px-4 py-2 font-medium">Fired</th>
-              <th className="px-4 py-2 font-medium">Acknowledged</th>
-              <th className="px-4 py-2 font-medium">Resolved</th>
-              <th className="px-4 py-2" />
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {alerts.map((a) => (
-              <tr key={a.id} data-testid="alert-row" data-state={a.state} data-kind={a.kind} className="align-top">
-                <td className="px-4 py-2.5">
-                  <Badge tone={STATE_TONE[a.state]}>{STATE_LABEL[a.state]}</Badge>
-                </td>
-                <td className="px-4 py-2.5">
-                  <div className="font-medium text-slate-900">{KIND_LABEL[a.kind]}</div>
-                  <div className="text-slate-600">{a.message}</div>
-                </td>
-                <td className="px-4 py-2.5">
-                  <Link href={`/devices/${a.deviceId}`} className="font-medium text-sky-700 hover:underline">
-                    {a.deviceName}
-                  </Link>
-                </td>
-                <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
-                  <When ts={a.firedAt} now={now} />
-                </td>
-                <td className="px-4 py-2.5 text-slate-600">
-                  <When ts={a.acknowledgedAt} now={now} />
-                  {a.acknowledgedBy && <div className="text-xs text-slate-500">by {a.acknowledgedBy}</div>}
-                </td>
-                <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
-                  <When ts={a.resolvedAt} now={now} />
-                </td>
-                <td className="px-4 py-2.5 text-right">
-                  {a.state === "firing" && (
-                    <Button
-                      size="sm"
-                      data-testid="alert-ack"
-                      disabled={ack.isPending && ack.variables?.id === a.id}
-                      onClick={() => ack.mutate({ id: a.id })}
-                    >
-                      Acknowledge
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        frame={FRAME_CARD}
+        thClassName="px-4 py-2 font-medium"
+        head={[
+          "State",
+          "Alert",
+          "Device",
+          "Fired",
+          "Acknowledged",
+          "Resolved",
+          { key: "actions", className: "px-4 py-2" },
+        ]}
+      >
+        {alerts.map((a) => (
+          <tr key={a.id} data-testid="alert-row" data-state={a.state} data-kind={a.kind} className="align-top">
+            <td className="px-4 py-2.5">
+              <Badge tone={STATE_TONE[a.state]}>{STATE_LABEL[a.state]}</Badge>
+            </td>
+            <td className="px-4 py-2.5">
+              <div className="font-medium text-slate-900">{KIND_LABEL[a.kind]}</div>
+              <div className="text-slate-600">{a.message}</div>
+            </td>
+            <td className="px-4 py-2.5">
+              <Link href={`/devices/${a.deviceId}`} className="font-medium text-sky-700 hover:underline">
+                {a.deviceName}
+              </Link>
+            </td>
+            <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
+              <When ts={a.firedAt} now={now} />
+            </td>
+            <td className="px-4 py-2.5 text-slate-600">
+              <When ts={a.acknowledgedAt} now={now} />
+              {a.acknowledgedBy && <div className="text-xs text-slate-500">by {a.acknowledgedBy}</div>}
+            </td>
+            <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
+              <When ts={a.resolvedAt} now={now} />
+            </td>
+            <td className="px-4 py-2.5 text-right">
+              {a.state === "firing" && (
+                <Button
+                  size="sm"
+                  data-testid="alert-ack"
+                  disabled={ack.isPending && ack.variables?.id === a.id}
+                  onClick={() => ack.mutate({ id: a.id })}
+                >
+                  Acknowledge
+                </Button>
+              )}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }

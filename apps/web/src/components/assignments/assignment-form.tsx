@@ -58,6 +58,38 @@ function VersionPicker({ value, onChange }: { value: string[]; onChange: (ids: s
 }
 
 /** Create or edit an assignment of a class: instructions (with a preview), models, spec, bounds, targets, dates. */
+/** The "from" and "to" bounds a student may pick a run setting within. */
+function RangeFields(p: {
+  id: string;
+  label: string;
+  from: string;
+  to: string;
+  onFrom: (value: string) => void;
+  onTo: (value: string) => void;
+}) {
+  return (
+    <>
+      <Field
+        id={`${p.id}-min`}
+        label={`${p.label} from`}
+        type="number"
+        min={1}
+        value={p.from}
+        onChange={(e) => p.onFrom(e.target.value)}
+        hint="empty: fixed"
+      />
+      <Field
+        id={`${p.id}-max`}
+        label={`${p.label} to`}
+        type="number"
+        min={1}
+        value={p.to}
+        onChange={(e) => p.onTo(e.target.value)}
+      />
+    </>
+  );
+}
+
 export function AssignmentForm({
   classId,
   assignment,
@@ -153,39 +185,21 @@ export function AssignmentForm({
       </div>
 
       <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
-        <Field
-          id="assignment-threads-min"
-          label="Threads from"
-          type="number"
-          min={1}
-          value={d.threadsMin}
-          onChange={(e) => set({ threadsMin: e.target.value })}
-          hint="empty: fixed"
+        <RangeFields
+          id="assignment-threads"
+          label="Threads"
+          from={d.threadsMin}
+          to={d.threadsMax}
+          onFrom={(threadsMin) => set({ threadsMin })}
+          onTo={(threadsMax) => set({ threadsMax })}
         />
-        <Field
-          id="assignment-threads-max"
-          label="Threads to"
-          type="number"
-          min={1}
-          value={d.threadsMax}
-          onChange={(e) => set({ threadsMax: e.target.value })}
-        />
-        <Field
-          id="assignment-batch-min"
-          label="Batch size from"
-          type="number"
-          min={1}
-          value={d.batchMin}
-          onChange={(e) => set({ batchMin: e.target.value })}
-          hint="empty: fixed"
-        />
-        <Field
-          id="assignment-batch-max"
-          label="Batch size to"
-          type="number"
-          min={1}
-          value={d.batchMax}
-          onChange={(e) => set({ batchMax: e.target.value })}
+        <RangeFields
+          id="assignment-batch"
+          label="Batch size"
+          from={d.batchMin}
+          to={d.batchMax}
+          onFrom={(batchMin) => set({ batchMin })}
+          onTo={(batchMax) => set({ batchMax })}
         />
       </div>
 

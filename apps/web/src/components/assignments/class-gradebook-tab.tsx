@@ -6,22 +6,12 @@ import { useState } from "react";
 import { inputErrorMessage } from "@/components/labs/input-error";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { DataTable, FRAME_CARD } from "@/components/ui/data-table";
 import { ErrorNotice, Loading } from "@/components/ui/notice";
+import { downloadText } from "@/lib/download";
 import { errorMessage } from "@/lib/errors";
 import { useTRPC, useTRPCClient } from "@/lib/trpc";
 import { formatScore } from "./assignment-draft";
-
-/** Saves text as a file in the browser. */
-function download(filename: string, text: string, type: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
-}
 
 function LeaderboardSwitch({ classId, enabled }: { classId: string; enabled: boolean }) {
   const trpc = useTRPC();
@@ -64,7 +54,7 @@ function TeacherGradebook({ classId, leaderboardEnabled }: { classId: string; le
     setExportError(null);
     try {
       const { filename, csv } = await client.assignment.exportCsv.query({ classId });
-      download(filename, csv, "text/csv;charset=utf-8");
+      downloadText(filename, csv, "text/csv;charset=utf-8");
     } catch (e) {
       setExportError(errorMessage(e));
     } finally {
@@ -86,45 +76,47 @@ function TeacherGradebook({ classId, leaderboardEnabled }: { classId: string; le
       {rows.length === 0 ? (
         <p className="text-sm text-slate-500">No students on the roster yet.</p>
       ) : (
-        <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-          <table className="w-full text-left text-sm" data-testid="gradebook-table">
-            <thead className="border-b border-slate-200 text-xs text-slate-500">
-              <tr>
-                <th className="px-3 py-2 font-medium uppercase">Student</th>
-                {assignments.map((a) => (
-                  <th key={a.id} className="px-3 py-2 font-medium">
-                    {a.title}
-                    {!a.published && <span className="ml-1 text-slate-400">(draft)</span>}
-                  </th>
-                ))}
-                <th className="px-3 py-2 font-medium uppercase">Mean</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {rows.map((r) => (
-                <tr key={r.student.id} data-testid="gradebook-row">
-                  <td className="px-3 py-2">
-                    <div className="font-medium text-slate-800">{r.student.name}</div>
-                    <div className="text-xs text-slate-500">{r.student.username}</div>
-                  </td>
-                  {r.cells.map((c) => (
-                    <td key={c.assignmentId} className="px-3 py-2 tabular-nums" data-testid="gradebook-cell">
-                      <span className="font-medium">{formatScore(c.score)}</span>{" "}
-                      {c.invalid && (
-                        <Badge tone="red" title="the run did not qualify">
-                          invalid
-                        </Badge>
-                      )}
-                      {c.late && <Badge tone="amber">late</Badge>}
-                      {c.overridden && <Badge tone="violet">overridden</Badge>}
-                    </td>
-                  ))}
-                  <td className="px-3 py-2 font-semibold tabular-nums">{formatScore(r.mean)}</td>
-                </tr>
+        <DataTable
+          frame={FRAME_CARD}
+          testId="gradebook-table"
+          headClassName="border-b border-slate-200 text-xs text-slate-500"
+          thClassName="px-3 py-2 font-medium"
+          head={[
+            { label: "Student", className: "px-3 py-2 font-medium uppercase" },
+            ...assignments.map((a) => ({
+              key: a.id,
+              label: (
+                <>
+                  {a.title}
+                  {!a.published && <span className="ml-1 text-slate-400">(draft)</span>}
+                </>
+              ),
+            })),
+            { label: "Mean", className: "px-3 py-2 font-medium uppercase" },
+          ]}
+        >
+          {rows.map((r) => (
+            <tr key={r.student.id} data-testid="gradebook-row">
+              <td className="px-3 py-2">
+                <div className="font-medium text-slate-800">{r.student.name}</div>
+                <div className="text-xs text-slate-500">{r.student.username}</div>
+              </td>
+              {r.cells.map((c) => (
+                <td key={c.assignmentId} className="px-3 py-2 tabular-nums" data-testid="gradebook-cell">
+                  <span className="font-medium">{formatScore(c.score)}</span>{" "}
+                  {c.invalid && (
+                    <Badge tone="red" title="the run did not qualify">
+                      invalid
+                    </Badge>
+                  )}
+                  {c.late && <Badge tone="amber">late</Badge>}
+                  {c.overridden && <Badge tone="violet">overridden</Badge>}
+                </td>
               ))}
-            </tbody>
-          </table>
-        </div>
+              <td className="px-3 py-2 font-semibold tabular-nums">{formatScore(r.mean)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </div>
   );
@@ -138,33 +130,25 @@ function StudentGrades({ classId }: { classId: string }) {
   if (!list.data) return <Loading label="Loading your grades…" />;
   if (list.data.length === 0) return <p className="text-sm text-slate-500">No grades yet.</p>;
   return (
-    <table className="w-full text-left text-sm" data-testid="my-grades">
-      <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-        <tr>
-          <th className="px-3 py-2">Assignment</th>
-          <th className="px-3 py-2">Grade</th>
+    <DataTable testId="my-grades" thClassName="px-3 py-2" head={["Assignment", "Grade"]}>
+      {list.data.map((a) => (
+        <tr key={a.id}>
+          <td className="px-3 py-2">
+            <Link href={`/student/assignments/${a.id}`} className="text-sky-700 hover:underline">
+              {a.title}
+            </Link>
+          </td>
+          <td className="px-3 py-2 tabular-nums" data-testid="my-grade">
+            {a.mine?.submitted ? formatScore(a.mine.grade) : "not submitted"}
+            {a.mine?.overridden && (
+              <Badge tone="violet" className="ml-1">
+                overridden
+              </Badge>
+            )}
+          </td>
         </tr>
-      </thead>
-      <tbody className="divide-y divide-slate-100">
-        {list.data.map((a) => (
-          <tr key={a.id}>
-            <td className="px-3 py-2">
-              <Link href={`/student/assignments/${a.id}`} className="text-sky-700 hover:underline">
-                {a.title}
-              </Link>
-            </td>
-            <td className="px-3 py-2 tabular-nums" data-testid="my-grade">
-              {a.mine?.submitted ? formatScore(a.mine.grade) : "not submitted"}
-              {a.mine?.overridden && (
-                <Badge tone="violet" className="ml-1">
-                  overridden
-                </Badge>
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 

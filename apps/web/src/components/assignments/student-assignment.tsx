@@ -15,6 +15,7 @@ import {
 } from "@/components/runs/run-meta";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { DataTable } from "@/components/ui/data-table";
 import { Field, SelectField } from "@/components/ui/field";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorCode } from "@/lib/errors";
@@ -197,65 +198,56 @@ function RunsTable({ a, runs }: { a: AssignmentView; runs: RunRow[] }) {
   return (
     <div className="space-y-2">
       {submit.error && <ErrorNotice testId="submit-error">{inputErrorMessage(submit.error)}</ErrorNotice>}
-      <table className="w-full text-left text-sm" data-testid="run-table">
-        <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-          <tr>
-            <th className="px-2 py-2">Started</th>
-            <th className="px-2 py-2">Variant</th>
-            <th className="px-2 py-2">Status</th>
-            <th className="px-2 py-2">p50 / p95</th>
-            <th className="px-2 py-2">Throughput</th>
-            <th className="px-2 py-2">Accuracy</th>
-            <th className="px-2 py-2" />
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {runs.map((r) => {
-            const s = runStatusOf(r.status);
-            return (
-              <tr key={r.id} className="align-top" data-testid="run-row" data-run-id={r.id}>
-                <td className="px-2 py-2 text-slate-600">{formatDateTime(new Date(r.createdAt))}</td>
-                <td className="px-2 py-2">
-                  {r.version.variant}
-                  <div className="text-xs text-slate-500">{describeSpec(r.spec)}</div>
-                </td>
-                <td className="px-2 py-2">
-                  <Badge tone={s.tone} data-testid="run-status" data-status={r.status}>
-                    {s.label}
-                  </Badge>
-                  {r.progress && isActive(r.status) && (
-                    <div className="mt-1 text-xs text-slate-500" data-testid="run-progress">
-                      {describeProgress(r.progress)}
-                    </div>
-                  )}
-                  {r.errorMessage && <div className="mt-1 text-xs text-red-700">{r.errorMessage}</div>}
-                </td>
-                <td className="px-2 py-2 tabular-nums">
-                  {formatMs(r.p50Ms)} / {formatMs(r.p95Ms)}
-                </td>
-                <td className="px-2 py-2 tabular-nums">{formatThroughput(r.throughput)}</td>
-                <td className="px-2 py-2 tabular-nums">
-                  {formatAccuracy(r.accuracy)}
-                  {r.status === "succeeded" && <RunTargets run={r} a={a} />}
-                </td>
-                <td className="px-2 py-2 text-right">
-                  {r.status === "succeeded" && (
-                    <Button
-                      size="sm"
-                      variant="primary"
-                      disabled={submit.isPending}
-                      onClick={() => submit.mutate({ assignmentId: a.id, runId: r.id })}
-                      data-testid="submit-run"
-                    >
-                      Submit
-                    </Button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <DataTable
+        testId="run-table"
+        thClassName="px-2 py-2"
+        head={["Started", "Variant", "Status", "p50 / p95", "Throughput", "Accuracy", { key: "actions" }]}
+      >
+        {runs.map((r) => {
+          const s = runStatusOf(r.status);
+          return (
+            <tr key={r.id} className="align-top" data-testid="run-row" data-run-id={r.id}>
+              <td className="px-2 py-2 text-slate-600">{formatDateTime(new Date(r.createdAt))}</td>
+              <td className="px-2 py-2">
+                {r.version.variant}
+                <div className="text-xs text-slate-500">{describeSpec(r.spec)}</div>
+              </td>
+              <td className="px-2 py-2">
+                <Badge tone={s.tone} data-testid="run-status" data-status={r.status}>
+                  {s.label}
+                </Badge>
+                {r.progress && isActive(r.status) && (
+                  <div className="mt-1 text-xs text-slate-500" data-testid="run-progress">
+                    {describeProgress(r.progress)}
+                  </div>
+                )}
+                {r.errorMessage && <div className="mt-1 text-xs text-red-700">{r.errorMessage}</div>}
+              </td>
+              <td className="px-2 py-2 tabular-nums">
+                {formatMs(r.p50Ms)} / {formatMs(r.p95Ms)}
+              </td>
+              <td className="px-2 py-2 tabular-nums">{formatThroughput(r.throughput)}</td>
+              <td className="px-2 py-2 tabular-nums">
+                {formatAccuracy(r.accuracy)}
+                {r.status === "succeeded" && <RunTargets run={r} a={a} />}
+              </td>
+              <td className="px-2 py-2 text-right">
+                {r.status === "succeeded" && (
+                  <Button
+                    size="sm"
+                    variant="primary"
+                    disabled={submit.isPending}
+                    onClick={() => submit.mutate({ assignmentId: a.id, runId: r.id })}
+                    data-testid="submit-run"
+                  >
+                    Submit
+                  </Button>
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </DataTable>
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { inputErrorMessage } from "@/components/labs/input-error";
 import { formatMs } from "@/components/runs/run-meta";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { DataTable } from "@/components/ui/data-table";
 import { Field, inputClass } from "@/components/ui/field";
 import { Modal } from "@/components/ui/modal";
 import { ErrorNotice, Loading } from "@/components/ui/notice";
@@ -141,61 +142,54 @@ export function SubmissionsPanel({ assignmentId }: { assignmentId: string }) {
   for (const s of subs.data) byStudent.set(s.student.id, [...(byStudent.get(s.student.id) ?? []), s]);
   return (
     <div className="overflow-x-auto">
-      <table className="w-full text-left text-sm" data-testid="submissions-table">
-        <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-          <tr>
-            <th className="px-3 py-2">Student</th>
-            <th className="px-3 py-2">Submitted</th>
-            <th className="px-3 py-2">Run</th>
-            <th className="px-3 py-2">Grade</th>
-            <th className="px-3 py-2" />
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {[...byStudent.values()].map((list) => {
-            const s = list[0] as SubmissionView;
-            const expanded = open === s.id;
-            return (
-              <tr key={s.id} data-testid="submission-row" className="align-top">
-                <td className="px-3 py-2">
-                  <div className="font-medium text-slate-800">{s.student.name}</div>
-                  <div className="text-xs text-slate-500">{s.student.username}</div>
-                </td>
-                <td className="px-3 py-2 text-slate-600">
-                  {formatDateTime(new Date(s.submittedAt))}
-                  {list.length > 1 && <div className="text-xs text-slate-400">{list.length} submissions</div>}
-                </td>
-                <td className="px-3 py-2 text-slate-600">
-                  <Link href={`/runs/${s.runId}`} className="text-sky-700 hover:underline">
-                    {s.run.variant} on {s.run.deviceName}
-                  </Link>
-                  <div className="text-xs text-slate-500">p95 {formatMs(s.run.p95Ms)}</div>
-                  {expanded && (
-                    <div className="mt-2 space-y-2">
-                      <ChecksList checks={s.checks} />
-                      <GradeHistory s={s} />
-                    </div>
-                  )}
-                </td>
-                <td className="px-3 py-2">
-                  <span className="font-semibold tabular-nums" data-testid="submission-grade">
-                    {formatScore(s.score)}
-                  </span>{" "}
-                  <GradeBadges s={s} />
-                </td>
-                <td className="px-3 py-2 text-right whitespace-nowrap">
-                  <Button size="sm" variant="ghost" onClick={() => setOpen(expanded ? null : s.id)}>
-                    {expanded ? "Hide" : "Details"}
-                  </Button>
-                  <Button size="sm" onClick={() => setOverriding(s)} data-testid="override-open">
-                    Override
-                  </Button>
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <DataTable
+        testId="submissions-table"
+        thClassName="px-3 py-2"
+        head={["Student", "Submitted", "Run", "Grade", { key: "actions" }]}
+      >
+        {[...byStudent.values()].map((list) => {
+          const s = list[0] as SubmissionView;
+          const expanded = open === s.id;
+          return (
+            <tr key={s.id} data-testid="submission-row" className="align-top">
+              <td className="px-3 py-2">
+                <div className="font-medium text-slate-800">{s.student.name}</div>
+                <div className="text-xs text-slate-500">{s.student.username}</div>
+              </td>
+              <td className="px-3 py-2 text-slate-600">
+                {formatDateTime(new Date(s.submittedAt))}
+                {list.length > 1 && <div className="text-xs text-slate-400">{list.length} submissions</div>}
+              </td>
+              <td className="px-3 py-2 text-slate-600">
+                <Link href={`/runs/${s.runId}`} className="text-sky-700 hover:underline">
+                  {s.run.variant} on {s.run.deviceName}
+                </Link>
+                <div className="text-xs text-slate-500">p95 {formatMs(s.run.p95Ms)}</div>
+                {expanded && (
+                  <div className="mt-2 space-y-2">
+                    <ChecksList checks={s.checks} />
+                    <GradeHistory s={s} />
+                  </div>
+                )}
+              </td>
+              <td className="px-3 py-2">
+                <span className="font-semibold tabular-nums" data-testid="submission-grade">
+                  {formatScore(s.score)}
+                </span>{" "}
+                <GradeBadges s={s} />
+              </td>
+              <td className="px-3 py-2 text-right whitespace-nowrap">
+                <Button size="sm" variant="ghost" onClick={() => setOpen(expanded ? null : s.id)}>
+                  {expanded ? "Hide" : "Details"}
+                </Button>
+                <Button size="sm" onClick={() => setOverriding(s)} data-testid="override-open">
+                  Override
+                </Button>
+              </td>
+            </tr>
+          );
+        })}
+      </DataTable>
       {overriding && <OverrideDialog s={overriding} onClose={() => setOverriding(null)} />}
     </div>
   );

@@ -27,6 +27,47 @@ export function classFieldErrors(fields: ClassFields): Partial<Record<keyof Clas
   return errors;
 }
 
+/** The name and term inputs of a class, for creating one and for editing one. */
+export function ClassFieldInputs({
+  idPrefix,
+  fields,
+  errors,
+  onChange,
+  placeholders = false,
+}: {
+  idPrefix: string;
+  fields: ClassFields;
+  errors: Partial<Record<keyof ClassFields, string>>;
+  onChange: (fields: ClassFields) => void;
+  /** Shows example values in the empty inputs. */
+  placeholders?: boolean;
+}) {
+  return (
+    <>
+      <Field
+        id={`${idPrefix}-name`}
+        label="Name"
+        placeholder={placeholders ? "Edge AI 101" : undefined}
+        value={fields.name}
+        onChange={(e) => onChange({ ...fields, name: e.target.value })}
+        error={errors.name}
+        maxLength={CLASS_NAME_MAX}
+        className="min-w-56 flex-1"
+      />
+      <Field
+        id={`${idPrefix}-term`}
+        label="Term"
+        placeholder={placeholders ? "Fall 2026" : undefined}
+        value={fields.term}
+        onChange={(e) => onChange({ ...fields, term: e.target.value })}
+        error={errors.term}
+        maxLength={CLASS_TERM_MAX}
+        className="w-48"
+      />
+    </>
+  );
+}
+
 /** Creates a class taught by the person creating it, then opens it. */
 export function CreateClassForm() {
   const trpc = useTRPC();
@@ -51,26 +92,7 @@ export function CreateClassForm() {
   }
   return (
     <form onSubmit={submit} noValidate className="flex flex-wrap items-start gap-3" data-testid="create-class-form">
-      <Field
-        id="class-name"
-        label="Name"
-        placeholder="Edge AI 101"
-        value={fields.name}
-        onChange={(e) => setFields({ ...fields, name: e.target.value })}
-        error={errors.name}
-        maxLength={CLASS_NAME_MAX}
-        className="min-w-56 flex-1"
-      />
-      <Field
-        id="class-term"
-        label="Term"
-        placeholder="Fall 2026"
-        value={fields.term}
-        onChange={(e) => setFields({ ...fields, term: e.target.value })}
-        error={errors.term}
-        maxLength={CLASS_TERM_MAX}
-        className="w-48"
-      />
+      <ClassFieldInputs idPrefix="class" fields={fields} errors={errors} onChange={setFields} placeholders />
       <Button type="submit" variant="primary" disabled={create.isPending} className="mt-6">
         {create.isPending ? "Creating…" : "Create class"}
       </Button>

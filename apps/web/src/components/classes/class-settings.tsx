@@ -6,9 +6,8 @@ import { type FormEvent, useState } from "react";
 import { inputErrorMessage } from "@/components/labs/input-error";
 import { useTRPC } from "@/lib/trpc";
 import { Button } from "../ui/button";
-import { Field } from "../ui/field";
 import { ErrorNotice } from "../ui/notice";
-import { CLASS_NAME_MAX, CLASS_TERM_MAX, type ClassFields, classFieldErrors } from "./class-form";
+import { ClassFieldInputs, type ClassFields, classFieldErrors } from "./class-form";
 
 type ClassDetail = RouterOutputs["class"]["get"];
 
@@ -37,24 +36,7 @@ export function ClassSettings({ cls, onDone }: { cls: ClassDetail; onDone: () =>
   return (
     <form onSubmit={submit} noValidate className="space-y-3" data-testid="class-settings-form">
       <div className="flex flex-wrap gap-3">
-        <Field
-          id="class-settings-name"
-          label="Name"
-          value={fields.name}
-          onChange={(e) => setFields({ ...fields, name: e.target.value })}
-          error={errors.name}
-          maxLength={CLASS_NAME_MAX}
-          className="min-w-56 flex-1"
-        />
-        <Field
-          id="class-settings-term"
-          label="Term"
-          value={fields.term}
-          onChange={(e) => setFields({ ...fields, term: e.target.value })}
-          error={errors.term}
-          maxLength={CLASS_TERM_MAX}
-          className="w-48"
-        />
+        <ClassFieldInputs idPrefix="class-settings" fields={fields} errors={errors} onChange={setFields} />
       </div>
       <label className="flex items-start gap-2 text-sm text-slate-700">
         <input

@@ -1,7 +1,9 @@
 "use client";
 
 import { useEffect, useState } from "react";
+import { downloadText } from "@/lib/download";
 import { Button } from "../ui/button";
+import { DataTable, HEAD_SHADED } from "../ui/data-table";
 
 export interface ShownCredential {
   userId: string;
@@ -25,17 +27,6 @@ const PRINT_CSS = `
 }
 @media screen { [data-print-only] { display: none; } }
 `;
-
-function downloadCsv(csv: string, fileName: string): void {
-  const url = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = fileName;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  URL.revokeObjectURL(url);
-}
 
 function fileSafe(name: string): string {
   return name.replace(/[^\p{L}\p{N}]+/gu, "-").replace(/^-+|-+$/g, "") || "class";
@@ -90,7 +81,7 @@ export function CredentialsSheet({
           </Button>
           <Button
             size="sm"
-            onClick={() => downloadCsv(csv, `${fileSafe(className)}-credentials.csv`)}
+            onClick={() => downloadText(`${fileSafe(className)}-credentials.csv`, csv, "text/csv;charset=utf-8")}
             data-testid="credentials-download"
           >
             Download CSV
@@ -101,34 +92,25 @@ export function CredentialsSheet({
         </div>
       </div>
       <div className="mt-4 overflow-x-auto rounded-md bg-white ring-1 ring-emerald-200" data-print-hide>
-        <table className="w-full text-left text-sm" data-testid="credentials-table">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
-            <tr>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Name
-              </th>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Username
-              </th>
-              <th scope="col" className="px-3 py-2 font-medium">
-                Password
-              </th>
+        <DataTable
+          testId="credentials-table"
+          headClassName={HEAD_SHADED}
+          scoped
+          thClassName="px-3 py-2 font-medium"
+          head={["Name", "Username", "Password"]}
+        >
+          {credentials.map((c) => (
+            <tr key={c.userId} data-testid="credential-row">
+              <td className="px-3 py-2 text-slate-900">{c.name}</td>
+              <td className="px-3 py-2 font-mono" data-testid="credential-username">
+                {c.username}
+              </td>
+              <td className="px-3 py-2 font-mono tracking-wider" data-testid="credential-password">
+                {c.password}
+              </td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {credentials.map((c) => (
-              <tr key={c.userId} data-testid="credential-row">
-                <td className="px-3 py-2 text-slate-900">{c.name}</td>
-                <td className="px-3 py-2 font-mono" data-testid="credential-username">
-                  {c.username}
-                </td>
-                <td className="px-3 py-2 font-mono tracking-wider" data-testid="credential-password">
-                  {c.password}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       </div>
       <div data-print-only className="grid grid-cols-2 gap-3">
         {credentials.map((c) => (

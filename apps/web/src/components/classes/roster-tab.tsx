@@ -8,6 +8,7 @@ import { formatDateTime } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
 import { Button } from "../ui/button";
 import { ConfirmDialog } from "../ui/confirm-dialog";
+import { DataTable, FRAME_CARD, HEAD_SHADED } from "../ui/data-table";
 import { Card, ErrorNotice, Loading } from "../ui/notice";
 import { CredentialsSheet, type ShownCredential } from "./credentials-sheet";
 import { RosterImport } from "./roster-import";
@@ -97,50 +98,40 @@ export function RosterTab({
           </p>
         )
       ) : (
-        <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-          <table className="w-full text-left text-sm" data-testid="roster-table">
-            <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
-              <tr>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Username
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Student id
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  Joined
-                </th>
-                <th scope="col" className="px-4 py-2.5 font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {roster.data.map((s) => (
-                <tr key={s.id} data-testid="roster-row" data-username={s.username ?? ""}>
-                  <td className="px-4 py-2.5">
-                    <div className="font-medium text-slate-900">{s.name}</div>
-                    {s.email && <div className="text-xs text-slate-500">{s.email}</div>}
-                  </td>
-                  <td className="px-4 py-2.5 font-mono text-xs text-slate-700">{s.username ?? "—"}</td>
-                  <td className="px-4 py-2.5 text-slate-600">{s.externalId ?? "—"}</td>
-                  <td className="px-4 py-2.5 text-slate-600">{formatDateTime(s.joinedAt)}</td>
-                  <td className="px-4 py-2.5 text-right whitespace-nowrap">
-                    <Button size="sm" variant="ghost" onClick={() => setPending({ kind: "reset", student: s })}>
-                      Reset password
-                    </Button>
-                    <Button size="sm" variant="ghost" onClick={() => setPending({ kind: "remove", student: s })}>
-                      Remove
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          frame={FRAME_CARD}
+          testId="roster-table"
+          headClassName={HEAD_SHADED}
+          scoped
+          thClassName="px-4 py-2.5 font-medium"
+          head={[
+            "Name",
+            "Username",
+            "Student id",
+            "Joined",
+            { key: "actions", label: <span className="sr-only">Actions</span> },
+          ]}
+        >
+          {roster.data.map((s) => (
+            <tr key={s.id} data-testid="roster-row" data-username={s.username ?? ""}>
+              <td className="px-4 py-2.5">
+                <div className="font-medium text-slate-900">{s.name}</div>
+                {s.email && <div className="text-xs text-slate-500">{s.email}</div>}
+              </td>
+              <td className="px-4 py-2.5 font-mono text-xs text-slate-700">{s.username ?? "—"}</td>
+              <td className="px-4 py-2.5 text-slate-600">{s.externalId ?? "—"}</td>
+              <td className="px-4 py-2.5 text-slate-600">{formatDateTime(s.joinedAt)}</td>
+              <td className="px-4 py-2.5 text-right whitespace-nowrap">
+                <Button size="sm" variant="ghost" onClick={() => setPending({ kind: "reset", student: s })}>
+                  Reset password
+                </Button>
+                <Button size="sm" variant="ghost" onClick={() => setPending({ kind: "remove", student: s })}>
+                  Remove
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
 
       <ConfirmDialog

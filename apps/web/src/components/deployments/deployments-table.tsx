@@ -4,6 +4,7 @@ import Link from "next/link";
 import type { DeploymentSummary } from "@/components/models/api-types";
 import { toMs } from "@/components/models/api-types";
 import { Badge } from "@/components/ui/badge";
+import { DataTable, FRAME_CARD } from "@/components/ui/data-table";
 import { formatDateTime } from "@/lib/format";
 import { describeStrategy, describeTarget, statusOf } from "./deployment-meta";
 import { useLabNames } from "./use-lab-names";
@@ -18,48 +19,36 @@ export function DeploymentsTable({
 }) {
   const labName = useLabNames();
   return (
-    <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-      <table className="w-full text-left text-sm">
-        <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-          <tr>
-            <th className="px-4 py-2 font-medium">Status</th>
-            <th className="px-4 py-2 font-medium">{showModel ? "Model · version" : "Version"}</th>
-            <th className="px-4 py-2 font-medium">Target</th>
-            <th className="px-4 py-2 font-medium">Rollout</th>
-            <th className="px-4 py-2 font-medium">Devices</th>
-            <th className="px-4 py-2 font-medium">Created</th>
+    <DataTable
+      frame={FRAME_CARD}
+      thClassName="px-4 py-2 font-medium"
+      head={["Status", showModel ? "Model · version" : "Version", "Target", "Rollout", "Devices", "Created"]}
+    >
+      {deployments.map((d) => {
+        const s = statusOf(d.status);
+        const created = toMs(d.createdAt);
+        const ready = d.devices?.filter((x) => x.state === "ready").length;
+        return (
+          <tr key={d.id} data-testid="deployment-row" data-status={d.status}>
+            <td className="px-4 py-2.5">
+              <Link href={`/deployments/${d.id}`} className="hover:underline">
+                <Badge tone={s.tone}>{s.label}</Badge>
+              </Link>
+            </td>
+            <td className="px-4 py-2.5">
+              <Link href={`/deployments/${d.id}`} className="font-medium text-sky-700 hover:underline">
+                {showModel ? `${d.version.model.name} · ${d.version.variant}` : d.version.variant}
+              </Link>
+            </td>
+            <td className="px-4 py-2.5 text-slate-600">{describeTarget(d.target, labName)}</td>
+            <td className="px-4 py-2.5 text-slate-600">{describeStrategy(d.strategy)}</td>
+            <td className="px-4 py-2.5 text-slate-600">{d.devices ? `${ready} of ${d.devices.length} ready` : "—"}</td>
+            <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
+              {created === null ? "—" : formatDateTime(created)}
+            </td>
           </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {deployments.map((d) => {
-            const s = statusOf(d.status);
-            const created = toMs(d.createdAt);
-            const ready = d.devices?.filter((x) => x.state === "ready").length;
-            return (
-              <tr key={d.id} data-testid="deployment-row" data-status={d.status}>
-                <td className="px-4 py-2.5">
-                  <Link href={`/deployments/${d.id}`} className="hover:underline">
-                    <Badge tone={s.tone}>{s.label}</Badge>
-                  </Link>
-                </td>
-                <td className="px-4 py-2.5">
-                  <Link href={`/deployments/${d.id}`} className="font-medium text-sky-700 hover:underline">
-                    {showModel ? `${d.version.model.name} · ${d.version.variant}` : d.version.variant}
-                  </Link>
-                </td>
-                <td className="px-4 py-2.5 text-slate-600">{describeTarget(d.target, labName)}</td>
-                <td className="px-4 py-2.5 text-slate-600">{describeStrategy(d.strategy)}</td>
-                <td className="px-4 py-2.5 text-slate-600">
-                  {d.devices ? `${ready} of ${d.devices.length} ready` : "—"}
-                </td>
-                <td className="px-4 py-2.5 whitespace-nowrap text-slate-600">
-                  {created === null ? "—" : formatDateTime(created)}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </DataTable>
   );
 }

@@ -4,6 +4,7 @@ import type { DeploymentDeviceRow } from "@/components/models/api-types";
 import { ProgressBar } from "@/components/models/progress-bar";
 import { Badge } from "@/components/ui/badge";
 import { cx } from "@/components/ui/cx";
+import { DataTable, FRAME_CARD } from "@/components/ui/data-table";
 import { deviceStateOf } from "./deployment-meta";
 
 function StateCell({ d }: { d: DeploymentDeviceRow }) {
@@ -42,46 +43,32 @@ export function DeviceStates({ devices, waves }: { devices: DeploymentDeviceRow[
         {devices.length} {devices.length === 1 ? "device" : "devices"}:{" "}
         {[...counts.entries()].map(([state, n]) => `${n} ${deviceStateOf(state).label.toLowerCase()}`).join(", ")}
       </p>
-      <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-        <table className="w-full text-left text-sm">
-          <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-            <tr>
-              <th className="px-4 py-2 font-medium">Device</th>
-              {waves > 1 && <th className="px-4 py-2 font-medium">Wave</th>}
-              <th className="px-4 py-2 font-medium">State</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {devices.map((d) => (
-              <tr
-                key={d.deviceId}
-                data-testid={`deployment-device-${d.deviceId}`}
-                data-state={d.state}
-                data-percent={d.percent ?? ""}
-                className="align-top"
+      <DataTable frame={FRAME_CARD} thClassName="px-4 py-2 font-medium" head={["Device", waves > 1 && "Wave", "State"]}>
+        {devices.map((d) => (
+          <tr
+            key={d.deviceId}
+            data-testid={`deployment-device-${d.deviceId}`}
+            data-state={d.state}
+            data-percent={d.percent ?? ""}
+            className="align-top"
+          >
+            <td className="px-4 py-2.5">
+              <a
+                href={`/devices/${d.deviceId}`}
+                className="inline-flex items-center gap-2 font-medium text-sky-700 hover:underline"
               >
-                <td className="px-4 py-2.5">
-                  <a
-                    href={`/devices/${d.deviceId}`}
-                    className="inline-flex items-center gap-2 font-medium text-sky-700 hover:underline"
-                  >
-                    <span
-                      aria-hidden
-                      className={cx("size-2 rounded-full", d.online ? "bg-emerald-500" : "bg-slate-300")}
-                    />
-                    {d.name}
-                  </a>
-                  {!d.online && <div className="text-xs text-slate-500">offline: it catches up when it reconnects</div>}
-                </td>
-                {waves > 1 && <td className="px-4 py-2.5 text-slate-600">{d.wave + 1}</td>}
-                <td className="px-4 py-2.5">
-                  <StateCell d={d} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+                <span aria-hidden className={cx("size-2 rounded-full", d.online ? "bg-emerald-500" : "bg-slate-300")} />
+                {d.name}
+              </a>
+              {!d.online && <div className="text-xs text-slate-500">offline: it catches up when it reconnects</div>}
+            </td>
+            {waves > 1 && <td className="px-4 py-2.5 text-slate-600">{d.wave + 1}</td>}
+            <td className="px-4 py-2.5">
+              <StateCell d={d} />
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }

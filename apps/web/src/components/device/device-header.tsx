@@ -9,6 +9,7 @@ import { Button } from "@/components/ui/button";
 import { formatDateTime } from "@/lib/format";
 import { RenameForm } from "./rename-form";
 import { RevokeDeviceButton } from "./revoke-button";
+import { RotateCredentialButton } from "./rotate-credential-button";
 
 export interface DeviceMeta {
   enrolledAt: Date;
@@ -60,6 +61,7 @@ export function DeviceHeader({ device, meta }: { device: DeviceSummary; meta: De
         {!renaming && (
           <div className="flex shrink-0 gap-2">
             <Button onClick={() => setRenaming(true)}>Rename</Button>
+            {!revoked && <RotateCredentialButton deviceId={device.id} deviceName={device.name} />}
             {!revoked && <RevokeDeviceButton deviceId={device.id} deviceName={device.name} />}
           </div>
         )}

@@ -1,5 +1,6 @@
 import type { EvaluationItem } from "@labfleet/protocol";
 import { cx } from "@/components/ui/cx";
+import { DataTable } from "@/components/ui/data-table";
 import { Card } from "@/components/ui/notice";
 
 /** Each scored item: what the model saw, what was expected, what it answered, and the score. */
@@ -18,39 +19,37 @@ export function EvaluationTable({ items, accuracy }: { items: EvaluationItem[]; 
       {items.length === 0 ? (
         <p className="text-sm text-slate-500">The device reported no items.</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm" data-testid="evaluation-table">
-            <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-              <tr>
-                <th className="px-2 py-1.5 font-medium">Input</th>
-                <th className="px-2 py-1.5 font-medium">Expected</th>
-                <th className="px-2 py-1.5 font-medium">Recognised</th>
-                <th className="px-2 py-1.5 text-right font-medium">Score</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {items.map((it, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: items have no id; the device's order is stable.
-                <tr key={i} data-testid="evaluation-item" data-score={it.score} className="align-top">
-                  <td className="px-2 py-1.5 font-mono text-xs text-slate-600">{it.input}</td>
-                  <td className="px-2 py-1.5 whitespace-pre-wrap text-slate-800" data-testid="evaluation-expected">
-                    {it.expected}
-                  </td>
-                  <td
-                    className={cx(
-                      "px-2 py-1.5 whitespace-pre-wrap",
-                      it.score >= 0.999 ? "text-emerald-800" : it.score >= 0.5 ? "text-amber-800" : "text-red-800",
-                    )}
-                    data-testid="evaluation-got"
-                  >
-                    {it.got || <span className="text-slate-400 italic">(nothing)</span>}
-                  </td>
-                  <td className="px-2 py-1.5 text-right tabular-nums">{(it.score * 100).toFixed(0)}%</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          frame="overflow-x-auto"
+          testId="evaluation-table"
+          thClassName="px-2 py-1.5 font-medium"
+          head={[
+            "Input",
+            "Expected",
+            "Recognised",
+            { label: "Score", className: "px-2 py-1.5 text-right font-medium" },
+          ]}
+        >
+          {items.map((it, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: items have no id; the device's order is stable.
+            <tr key={i} data-testid="evaluation-item" data-score={it.score} className="align-top">
+              <td className="px-2 py-1.5 font-mono text-xs text-slate-600">{it.input}</td>
+              <td className="px-2 py-1.5 whitespace-pre-wrap text-slate-800" data-testid="evaluation-expected">
+                {it.expected}
+              </td>
+              <td
+                className={cx(
+                  "px-2 py-1.5 whitespace-pre-wrap",
+                  it.score >= 0.999 ? "text-emerald-800" : it.score >= 0.5 ? "text-amber-800" : "text-red-800",
+                )}
+                data-testid="evaluation-got"
+              >
+                {it.got || <span className="text-slate-400 italic">(nothing)</span>}
+              </td>
+              <td className="px-2 py-1.5 text-right tabular-nums">{(it.score * 100).toFixed(0)}%</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Card>
   );

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { type RunRow, toMs } from "@/components/models/api-types";
 import { ProgressBar } from "@/components/models/progress-bar";
 import { Badge } from "@/components/ui/badge";
+import { DataTable, FRAME_CARD } from "@/components/ui/data-table";
 import { formatDateTime } from "@/lib/format";
 import {
   asProgress,
@@ -53,78 +54,73 @@ export function RunsTable({
         </Link>
         <span className="text-xs text-slate-500">Tick two or more runs to compare them side by side.</span>
       </div>
-      <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-        <table className="w-full text-left text-sm">
-          <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-            <tr>
-              <th className="px-3 py-2">
-                <span className="sr-only">Compare</span>
-              </th>
-              <th className="px-3 py-2 font-medium">Status</th>
-              <th className="px-3 py-2 font-medium">Kind</th>
-              {showModel && <th className="px-3 py-2 font-medium">Model · version</th>}
-              <th className="px-3 py-2 font-medium">Device</th>
-              <th className="px-3 py-2 text-right font-medium">p50</th>
-              <th className="px-3 py-2 text-right font-medium">p95</th>
-              <th className="px-3 py-2 text-right font-medium">Throughput</th>
-              <th className="px-3 py-2 text-right font-medium">Accuracy</th>
-              <th className="px-3 py-2 font-medium">Signature</th>
-              <th className="px-3 py-2 font-medium">Started</th>
+      <DataTable
+        frame={FRAME_CARD}
+        thClassName="px-3 py-2 font-medium"
+        head={[
+          { key: "compare", label: <span className="sr-only">Compare</span>, className: "px-3 py-2" },
+          "Status",
+          "Kind",
+          showModel && "Model · version",
+          "Device",
+          { label: "p50", className: "px-3 py-2 text-right font-medium" },
+          { label: "p95", className: "px-3 py-2 text-right font-medium" },
+          { label: "Throughput", className: "px-3 py-2 text-right font-medium" },
+          { label: "Accuracy", className: "px-3 py-2 text-right font-medium" },
+          "Signature",
+          "Started",
+        ]}
+      >
+        {runs.map((r) => {
+          const s = runStatusOf(r.status);
+          const progress = live?.get(r.id) ?? asProgress(r.progress);
+          const created = toMs(r.createdAt);
+          return (
+            <tr key={r.id} data-testid="run-row" data-run-id={r.id} data-status={r.status}>
+              <td className="px-3 py-2">
+                <input
+                  type="checkbox"
+                  aria-label="Compare this run"
+                  checked={selected.includes(r.id)}
+                  onChange={(e) => toggle(r.id, e.target.checked)}
+                />
+              </td>
+              <td className="px-3 py-2">
+                <Link href={`/runs/${r.id}`} className="hover:underline">
+                  <Badge tone={s.tone}>{s.label}</Badge>
+                </Link>
+                {isActive(r.status) && progress && (
+                  <div className="mt-1 w-32">
+                    <ProgressBar percent={progressPercent(progress)} label="Run progress" />
+                    <div className="mt-0.5 text-[11px] text-slate-500">{describeProgress(progress)}</div>
+                  </div>
+                )}
+              </td>
+              <td className="px-3 py-2 text-slate-700">
+                <Link href={`/runs/${r.id}`} className="text-sky-700 hover:underline">
+                  {r.kind === "evaluation" ? "Evaluation" : "Benchmark"}
+                </Link>
+              </td>
+              {showModel && (
+                <td className="px-3 py-2 text-slate-700">
+                  {r.version.model.name} · {r.version.variant}
+                </td>
+              )}
+              <td className="px-3 py-2 text-slate-700">{r.deviceName}</td>
+              <td className="px-3 py-2 text-right tabular-nums">{formatMs(r.p50Ms)}</td>
+              <td className="px-3 py-2 text-right tabular-nums">{formatMs(r.p95Ms)}</td>
+              <td className="px-3 py-2 text-right tabular-nums">{formatThroughput(r.throughput)}</td>
+              <td className="px-3 py-2 text-right tabular-nums">{formatAccuracy(r.accuracy)}</td>
+              <td className="px-3 py-2">
+                <SignatureBadge valid={r.signatureValid} compact />
+              </td>
+              <td className="px-3 py-2 whitespace-nowrap text-slate-600">
+                {created === null ? "—" : formatDateTime(created)}
+              </td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {runs.map((r) => {
-              const s = runStatusOf(r.status);
-              const progress = live?.get(r.id) ?? asProgress(r.progress);
-              const created = toMs(r.createdAt);
-              return (
-                <tr key={r.id} data-testid="run-row" data-run-id={r.id} data-status={r.status}>
-                  <td className="px-3 py-2">
-                    <input
-                      type="checkbox"
-                      aria-label="Compare this run"
-                      checked={selected.includes(r.id)}
-                      onChange={(e) => toggle(r.id, e.target.checked)}
-                    />
-                  </td>
-                  <td className="px-3 py-2">
-                    <Link href={`/runs/${r.id}`} className="hover:underline">
-                      <Badge tone={s.tone}>{s.label}</Badge>
-                    </Link>
-                    {isActive(r.status) && progress && (
-                      <div className="mt-1 w-32">
-                        <ProgressBar percent={progressPercent(progress)} label="Run progress" />
-                        <div className="mt-0.5 text-[11px] text-slate-500">{describeProgress(progress)}</div>
-                      </div>
-                    )}
-                  </td>
-                  <td className="px-3 py-2 text-slate-700">
-                    <Link href={`/runs/${r.id}`} className="text-sky-700 hover:underline">
-                      {r.kind === "evaluation" ? "Evaluation" : "Benchmark"}
-                    </Link>
-                  </td>
-                  {showModel && (
-                    <td className="px-3 py-2 text-slate-700">
-                      {r.version.model.name} · {r.version.variant}
-                    </td>
-                  )}
-                  <td className="px-3 py-2 text-slate-700">{r.deviceName}</td>
-                  <td className="px-3 py-2 text-right tabular-nums">{formatMs(r.p50Ms)}</td>
-                  <td className="px-3 py-2 text-right tabular-nums">{formatMs(r.p95Ms)}</td>
-                  <td className="px-3 py-2 text-right tabular-nums">{formatThroughput(r.throughput)}</td>
-                  <td className="px-3 py-2 text-right tabular-nums">{formatAccuracy(r.accuracy)}</td>
-                  <td className="px-3 py-2">
-                    <SignatureBadge valid={r.signatureValid} compact />
-                  </td>
-                  <td className="px-3 py-2 whitespace-nowrap text-slate-600">
-                    {created === null ? "—" : formatDateTime(created)}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
     </div>
   );
 }

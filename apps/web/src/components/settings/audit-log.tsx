@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { DataTable } from "@/components/ui/data-table";
 import { inputClass } from "@/components/ui/field";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
@@ -38,38 +39,26 @@ export function AuditLog() {
       ) : log.data.length === 0 ? (
         <p className="text-sm text-slate-500">Nothing recorded{action.trim() ? " for that action" : " yet"}.</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-              <tr>
-                <th className="py-2 pr-4 font-medium">When</th>
-                <th className="py-2 pr-4 font-medium">Who</th>
-                <th className="py-2 pr-4 font-medium">Action</th>
-                <th className="py-2 pr-4 font-medium">Target</th>
-                <th className="py-2 font-medium">Detail</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {log.data.map((e) => (
-                <tr key={e.id} data-testid="audit-row" data-action={e.action}>
-                  <td className="py-2 pr-4 whitespace-nowrap">{formatDateTime(e.at)}</td>
-                  <td className="py-2 pr-4">
-                    {e.actorName ?? "LabFleet"}
-                    {e.actorRole && <span className="ml-1 text-xs text-slate-500">({e.actorRole})</span>}
-                  </td>
-                  <td className="py-2 pr-4 font-mono text-xs">{e.action}</td>
-                  <td className="py-2 pr-4 font-mono text-xs">{e.targetId ?? "—"}</td>
-                  <td
-                    className="max-w-md truncate py-2 font-mono text-xs text-slate-600"
-                    title={JSON.stringify(e.detail)}
-                  >
-                    {JSON.stringify(e.detail)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          frame="overflow-x-auto"
+          thClassName="py-2 pr-4 font-medium"
+          head={["When", "Who", "Action", "Target", { label: "Detail", className: "py-2 font-medium" }]}
+        >
+          {log.data.map((e) => (
+            <tr key={e.id} data-testid="audit-row" data-action={e.action}>
+              <td className="py-2 pr-4 whitespace-nowrap">{formatDateTime(e.at)}</td>
+              <td className="py-2 pr-4">
+                {e.actorName ?? "LabFleet"}
+                {e.actorRole && <span className="ml-1 text-xs text-slate-500">({e.actorRole})</span>}
+              </td>
+              <td className="py-2 pr-4 font-mono text-xs">{e.action}</td>
+              <td className="py-2 pr-4 font-mono text-xs">{e.targetId ?? "—"}</td>
+              <td className="max-w-md truncate py-2 font-mono text-xs text-slate-600" title={JSON.stringify(e.detail)}>
+                {JSON.stringify(e.detail)}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Card>
   );

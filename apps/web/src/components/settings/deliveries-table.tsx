@@ -2,6 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { Badge, type Tone } from "@/components/ui/badge";
+import { DataTable } from "@/components/ui/data-table";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { useNow } from "@/lib/clock";
 import { errorMessage } from "@/lib/errors";
@@ -29,47 +30,44 @@ export function DeliveriesTable() {
       ) : log.data.length === 0 ? (
         <p className="text-sm text-slate-500">Nothing sent yet.</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-              <tr>
-                <th className="py-2 pr-4 font-medium">Status</th>
-                <th className="py-2 pr-4 font-medium">Event</th>
-                <th className="py-2 pr-4 font-medium">Webhook</th>
-                <th className="py-2 pr-4 font-medium">Attempts</th>
-                <th className="py-2 pr-4 font-medium">Answer</th>
-                <th className="py-2 pr-4 font-medium">Created</th>
-                <th className="py-2 font-medium">Delivered / next try</th>
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {log.data.map((d) => (
-                <tr key={d.id} data-testid="delivery-row" data-status={d.status}>
-                  <td className="py-2 pr-4">
-                    <Badge tone={STATUS_TONE[d.status]}>{d.status}</Badge>
-                  </td>
-                  <td className="py-2 pr-4 font-mono text-xs">{d.event}</td>
-                  <td className="py-2 pr-4">{d.webhookName}</td>
-                  <td className="py-2 pr-4 tabular-nums">{d.attempts}</td>
-                  <td className="py-2 pr-4">
-                    {d.responseStatus !== null && <span className="tabular-nums">HTTP {d.responseStatus}</span>}
-                    {d.lastError && <div className="text-xs text-red-700">{d.lastError}</div>}
-                  </td>
-                  <td className="py-2 pr-4 whitespace-nowrap" title={formatDateTime(d.createdAt)}>
-                    {now === null ? formatDateTime(d.createdAt) : formatAgo(d.createdAt.getTime(), now)}
-                  </td>
-                  <td className="py-2 whitespace-nowrap">
-                    {d.deliveredAt
-                      ? formatDateTime(d.deliveredAt)
-                      : d.status === "pending" && now !== null
-                        ? formatRelative(d.nextAttemptAt.getTime(), now)
-                        : "—"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          frame="overflow-x-auto"
+          thClassName="py-2 pr-4 font-medium"
+          head={[
+            "Status",
+            "Event",
+            "Webhook",
+            "Attempts",
+            "Answer",
+            "Created",
+            { label: "Delivered / next try", className: "py-2 font-medium" },
+          ]}
+        >
+          {log.data.map((d) => (
+            <tr key={d.id} data-testid="delivery-row" data-status={d.status}>
+              <td className="py-2 pr-4">
+                <Badge tone={STATUS_TONE[d.status]}>{d.status}</Badge>
+              </td>
+              <td className="py-2 pr-4 font-mono text-xs">{d.event}</td>
+              <td className="py-2 pr-4">{d.webhookName}</td>
+              <td className="py-2 pr-4 tabular-nums">{d.attempts}</td>
+              <td className="py-2 pr-4">
+                {d.responseStatus !== null && <span className="tabular-nums">HTTP {d.responseStatus}</span>}
+                {d.lastError && <div className="text-xs text-red-700">{d.lastError}</div>}
+              </td>
+              <td className="py-2 pr-4 whitespace-nowrap" title={formatDateTime(d.createdAt)}>
+                {now === null ? formatDateTime(d.createdAt) : formatAgo(d.createdAt.getTime(), now)}
+              </td>
+              <td className="py-2 whitespace-nowrap">
+                {d.deliveredAt
+                  ? formatDateTime(d.deliveredAt)
+                  : d.status === "pending" && now !== null
+                    ? formatRelative(d.nextAttemptAt.getTime(), now)
+                    : "—"}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Card>
   );

@@ -5,6 +5,7 @@ import { type FormEvent, useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { DataTable } from "@/components/ui/data-table";
 import { Field, inputClass, SelectField } from "@/components/ui/field";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
@@ -123,51 +124,43 @@ export function PeopleCard() {
       ) : people.data.length === 0 ? (
         <p className="text-sm text-slate-500">No account matches.</p>
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-              <tr>
-                <th className="py-2 pr-4 font-medium">Name</th>
-                <th className="py-2 pr-4 font-medium">Signs in as</th>
-                <th className="py-2 pr-4 font-medium">Role</th>
-                <th className="py-2 font-medium" />
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {people.data.map((p) => (
-                <tr key={p.id} data-testid="person-row" data-username={p.username ?? ""}>
-                  <td className="py-2 pr-4">{p.name}</td>
-                  <td className="py-2 pr-4 font-mono text-xs">{p.username ?? p.email}</td>
-                  <td className="py-2 pr-4">
-                    <select
-                      aria-label={`Role of ${p.name}`}
-                      className="rounded-md border-0 py-1 text-sm ring-1 ring-slate-300 ring-inset"
-                      value={p.role}
-                      disabled={changeRole.isPending}
-                      onChange={(e) => changeRole.mutate({ userId: p.id, role: e.target.value as Role })}
-                    >
-                      {(Object.keys(ROLE_LABEL) as Role[]).map((r) => (
-                        <option key={r} value={r}>
-                          {ROLE_LABEL[r]}
-                        </option>
-                      ))}
-                    </select>
-                    {p.role === "admin" && (
-                      <Badge tone="sky" className="ml-2">
-                        admin
-                      </Badge>
-                    )}
-                  </td>
-                  <td className="py-2 text-right">
-                    <Button size="sm" variant="ghost" onClick={() => setResetting({ id: p.id, name: p.name })}>
-                      Reset password
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          frame="overflow-x-auto"
+          thClassName="py-2 pr-4 font-medium"
+          head={["Name", "Signs in as", "Role", { key: "actions", className: "py-2 font-medium" }]}
+        >
+          {people.data.map((p) => (
+            <tr key={p.id} data-testid="person-row" data-username={p.username ?? ""}>
+              <td className="py-2 pr-4">{p.name}</td>
+              <td className="py-2 pr-4 font-mono text-xs">{p.username ?? p.email}</td>
+              <td className="py-2 pr-4">
+                <select
+                  aria-label={`Role of ${p.name}`}
+                  className="rounded-md border-0 py-1 text-sm ring-1 ring-slate-300 ring-inset"
+                  value={p.role}
+                  disabled={changeRole.isPending}
+                  onChange={(e) => changeRole.mutate({ userId: p.id, role: e.target.value as Role })}
+                >
+                  {(Object.keys(ROLE_LABEL) as Role[]).map((r) => (
+                    <option key={r} value={r}>
+                      {ROLE_LABEL[r]}
+                    </option>
+                  ))}
+                </select>
+                {p.role === "admin" && (
+                  <Badge tone="sky" className="ml-2">
+                    admin
+                  </Badge>
+                )}
+              </td>
+              <td className="py-2 text-right">
+                <Button size="sm" variant="ghost" onClick={() => setResetting({ id: p.id, name: p.name })}>
+                  Reset password
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <ConfirmDialog
         open={resetting !== null}

@@ -6,6 +6,7 @@ import { useState } from "react";
 import { KIND_LABEL, KIND_UNIT } from "@/components/alerts/alert-meta";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { DataTable } from "@/components/ui/data-table";
 import { inputClass } from "@/components/ui/field";
 import { Card, ErrorNotice, Loading } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
@@ -58,29 +59,19 @@ export function RulesEditor() {
       ) : !rules.data ? (
         <Loading label="Loading rules…" />
       ) : (
-        <div className="overflow-x-auto">
-          <table className="w-full text-left text-sm">
-            <thead className="border-b border-slate-200 text-xs text-slate-500 uppercase">
-              <tr>
-                <th className="py-2 pr-4 font-medium">Alert</th>
-                <th className="py-2 pr-4 font-medium">Threshold</th>
-                <th className="py-2 pr-4 font-medium">Held for (s)</th>
-                <th className="py-2 pr-4 font-medium">On</th>
-                <th className="py-2 pr-4 font-medium">From</th>
-                <th className="py-2" />
-              </tr>
-            </thead>
-            <tbody className="divide-y divide-slate-100">
-              {rules.data.map((r) => (
-                <RuleRow
-                  key={`${labId ?? ""}:${r.kind}:${r.source}:${r.threshold}:${r.forS}:${r.enabled}`}
-                  labId={labId}
-                  rule={r}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          frame="overflow-x-auto"
+          thClassName="py-2 pr-4 font-medium"
+          head={["Alert", "Threshold", "Held for (s)", "On", "From", { key: "actions", className: "py-2" }]}
+        >
+          {rules.data.map((r) => (
+            <RuleRow
+              key={`${labId ?? ""}:${r.kind}:${r.source}:${r.threshold}:${r.forS}:${r.enabled}`}
+              labId={labId}
+              rule={r}
+            />
+          ))}
+        </DataTable>
       )}
     </Card>
   );

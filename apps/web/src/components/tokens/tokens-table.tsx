@@ -6,6 +6,7 @@ import { useState } from "react";
 import { Badge, type Tone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { DataTable, FRAME_CARD, HEAD_SHADED } from "@/components/ui/data-table";
 import { useNow } from "@/lib/clock";
 import { errorMessage } from "@/lib/errors";
 import { formatDateTime, formatRelative } from "@/lib/format";
@@ -36,73 +37,58 @@ export function TokensTable({ tokens }: { tokens: TokenRow[] }) {
 
   return (
     <>
-      <div className="overflow-x-auto rounded-lg bg-white shadow-xs ring-1 ring-slate-200">
-        <table className="w-full text-left text-sm">
-          <thead className="border-b border-slate-200 bg-slate-50 text-xs text-slate-500">
-            <tr>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Label
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Token
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Status
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Uses
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Expires
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                Created
-              </th>
-              <th scope="col" className="px-4 py-2.5 font-medium">
-                <span className="sr-only">Actions</span>
-              </th>
+      <DataTable
+        frame={FRAME_CARD}
+        headClassName={HEAD_SHADED}
+        scoped
+        thClassName="px-4 py-2.5 font-medium"
+        head={[
+          "Label",
+          "Token",
+          "Status",
+          "Uses",
+          "Expires",
+          "Created",
+          { key: "actions", label: <span className="sr-only">Actions</span> },
+        ]}
+      >
+        {tokens.map((t) => {
+          const status = STATUS[t.status];
+          return (
+            <tr key={t.id} data-testid="token-row" data-token-id={t.id} data-status={t.status}>
+              <td className="px-4 py-2.5 font-medium text-slate-900">{t.label}</td>
+              <td className="px-4 py-2.5 font-mono text-xs text-slate-600">{t.tokenPrefix}…</td>
+              <td className="px-4 py-2.5">
+                <Badge tone={status.tone} data-testid="token-status">
+                  {status.label}
+                </Badge>
+              </td>
+              <td className="px-4 py-2.5 text-slate-700 tabular-nums" data-testid="token-uses">
+                {t.uses} / {t.maxUses}
+              </td>
+              <td className="px-4 py-2.5 text-slate-700" title={formatDateTime(t.expiresAt)}>
+                {now == null ? formatDateTime(t.expiresAt) : formatRelative(t.expiresAt.getTime(), now)}
+              </td>
+              <td className="px-4 py-2.5 text-slate-500">{formatDateTime(t.createdAt)}</td>
+              <td className="px-4 py-2.5 text-right">
+                {t.status === "active" && (
+                  <Button
+                    size="sm"
+                    variant="danger"
+                    onClick={() => {
+                      revoke.reset();
+                      setConfirming(t);
+                    }}
+                    aria-label={`Revoke token ${t.label}`}
+                  >
+                    Revoke
+                  </Button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
-            {tokens.map((t) => {
-              const status = STATUS[t.status];
-              return (
-                <tr key={t.id} data-testid="token-row" data-token-id={t.id} data-status={t.status}>
-                  <td className="px-4 py-2.5 font-medium text-slate-900">{t.label}</td>
-                  <td className="px-4 py-2.5 font-mono text-xs text-slate-600">{t.tokenPrefix}…</td>
-                  <td className="px-4 py-2.5">
-                    <Badge tone={status.tone} data-testid="token-status">
-                      {status.label}
-                    </Badge>
-                  </td>
-                  <td className="px-4 py-2.5 text-slate-700 tabular-nums" data-testid="token-uses">
-                    {t.uses} / {t.maxUses}
-                  </td>
-                  <td className="px-4 py-2.5 text-slate-700" title={formatDateTime(t.expiresAt)}>
-                    {now == null ? formatDateTime(t.expiresAt) : formatRelative(t.expiresAt.getTime(), now)}
-                  </td>
-                  <td className="px-4 py-2.5 text-slate-500">{formatDateTime(t.createdAt)}</td>
-                  <td className="px-4 py-2.5 text-right">
-                    {t.status === "active" && (
-                      <Button
-                        size="sm"
-                        variant="danger"
-                        onClick={() => {
-                          revoke.reset();
-                          setConfirming(t);
-                        }}
-                        aria-label={`Revoke token ${t.label}`}
-                      >
-                        Revoke
-                      </Button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
       <ConfirmDialog
         open={confirming !== null}
         title={`Revoke “${confirming?.label ?? ""}”?`}

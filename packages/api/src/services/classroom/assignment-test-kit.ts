@@ -2,7 +2,6 @@
 // Classes, sessions and check-ins are written as rows here so that these tests depend only on the schema.
 import assert from "node:assert/strict";
 import type { RunResult } from "@labfleet/protocol";
-import { TRPCError } from "@trpc/server";
 import type { TestControlPlane, TestUser } from "../../testing/harness.ts";
 import {
   connectTestAgent,
@@ -15,14 +14,7 @@ import {
   type TestDevice,
 } from "../runs/test-kit.ts";
 
-export async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof TRPCError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+export { rejectsWith } from "../../testing/trpc-assert.ts";
 
 let classSeq = 0;
 

@@ -80,7 +80,16 @@ export function isUniqueViolation(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
 }
 
-const countSelect = { students: true, instructors: true, sessions: true, assignments: true } as const;
+/** The columns and counts a class summary is made from. */
+const summarySelect = {
+  id: true,
+  name: true,
+  term: true,
+  joinCode: true,
+  leaderboardEnabled: true,
+  createdAt: true,
+  _count: { select: { students: true, instructors: true, sessions: true, assignments: true } },
+} as const;
 
 export interface ClassSummary {
   id: string;
@@ -97,6 +106,34 @@ export interface ClassSummary {
   createdAt: Date;
 }
 
+interface ClassRow {
+  id: string;
+  name: string;
+  term: string;
+  joinCode: string;
+  leaderboardEnabled: boolean;
+  createdAt: Date;
+  _count: { students: number; instructors: number; sessions: number; assignments: number };
+}
+
+/** A class as the actor sees it: the join code only for those who teach it. */
+function summarise(actor: Actor, c: ClassRow, instructorIds: string[]): ClassSummary {
+  const teach = canTeach(actor, instructorIds);
+  return {
+    id: c.id,
+    name: c.name,
+    term: c.term,
+    joinCode: teach ? c.joinCode : null,
+    leaderboardEnabled: c.leaderboardEnabled,
+    canTeach: teach,
+    studentCount: c._count.students,
+    instructorCount: c._count.instructors,
+    sessionCount: c._count.sessions,
+    assignmentCount: c._count.assignments,
+    createdAt: c.createdAt,
+  };
+}
+
 function canTeach(actor: Actor, instructorIds: string[]): boolean {
   return actor.role === "admin" || (actor.role === "instructor" && instructorIds.includes(actor.id));
 }
@@ -104,38 +141,17 @@ function canTeach(actor: Actor, instructorIds: string[]): boolean {
 export async function listClasses(db: Db, actor: Actor): Promise<ClassSummary[]> {
   const rows = await db.prisma.class.findMany({
     where: { AND: [classWhere(actor), { archivedAt: null }] },
-    select: {
-      id: true,
-      name: true,
-      term: true,
-      joinCode: true,
-      leaderboardEnabled: true,
-      createdAt: true,
-      instructors: { select: { userId: true } },
-      _count: { select: countSelect },
-    },
+    select: { ...summarySelect, instructors: { select: { userId: true } } },
     orderBy: [{ createdAt: "desc" }, { name: "asc" }],
     take: 500,
   });
-  return rows.map((c) => {
-    const teach = canTeach(
+  return rows.map((c) =>
+    summarise(
       actor,
+      c,
       c.instructors.map((i) => i.userId),
-    );
-    return {
-      id: c.id,
-      name: c.name,
-      term: c.term,
-      joinCode: teach ? c.joinCode : null,
-      leaderboardEnabled: c.leaderboardEnabled,
-      canTeach: teach,
-      studentCount: c._count.students,
-      instructorCount: c._count.instructors,
-      sessionCount: c._count.sessions,
-      assignmentCount: c._count.assignments,
-      createdAt: c.createdAt,
-    };
-  });
+    ),
+  );
 }
 
 export interface ClassInstructorView {
@@ -155,35 +171,19 @@ export async function getClass(db: Db, actor: Actor, classId: string): Promise<C
   const c = await db.prisma.class.findUniqueOrThrow({
     where: { id: classId },
     select: {
-      id: true,
-      name: true,
-      term: true,
-      joinCode: true,
-      leaderboardEnabled: true,
-      createdAt: true,
+      ...summarySelect,
       instructors: {
         select: { addedAt: true, user: { select: { id: true, name: true, username: true, email: true } } },
         orderBy: { addedAt: "asc" },
       },
-      _count: { select: countSelect },
     },
   });
-  const teach = canTeach(
-    actor,
-    c.instructors.map((i) => i.user.id),
-  );
   return {
-    id: c.id,
-    name: c.name,
-    term: c.term,
-    joinCode: teach ? c.joinCode : null,
-    leaderboardEnabled: c.leaderboardEnabled,
-    canTeach: teach,
-    studentCount: c._count.students,
-    instructorCount: c._count.instructors,
-    sessionCount: c._count.sessions,
-    assignmentCount: c._count.assignments,
-    createdAt: c.createdAt,
+    ...summarise(
+      actor,
+      c,
+      c.instructors.map((i) => i.user.id),
+    ),
     instructors: c.instructors.map((i) => ({ ...i.user, addedAt: i.addedAt })),
   };
 }

@@ -1,19 +1,10 @@
 // Helpers for the session tests: real rows for a class, a lab with placed devices, and an assignment.
-import assert from "node:assert/strict";
-import { TRPCError } from "@trpc/server";
 import type { TestControlPlane, TestUser } from "../../testing/harness.ts";
 import { placeDevice } from "../seat.ts";
 
-let seq = 0;
+export { rejectsWith } from "../../testing/trpc-assert.ts";
 
-export async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof TRPCError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
+let seq = 0;
 
 export async function createClass(cp: TestControlPlane, instructors: TestUser[], students: TestUser[]) {
   seq++;

@@ -25,37 +25,42 @@ export interface RunMeasures {
   energyJPerInference: number | null;
 }
 
+/** The targets in the order they are checked: the measure each compares, which side of the limit passes, and
+ * why a run may lack that measure. */
+const TARGET_RULES: ReadonlyArray<{
+  target: TargetCheck["target"];
+  measure: keyof RunMeasures;
+  atLeast: boolean;
+  missing: string;
+}> = [
+  {
+    target: "accuracyMin",
+    measure: "accuracy",
+    atLeast: true,
+    missing: "this run has no accuracy (run an evaluation)",
+  },
+  { target: "p95MsMax", measure: "p95Ms", atLeast: false, missing: "this run has no latency" },
+  {
+    target: "energyJMax",
+    measure: "energyJPerInference",
+    atLeast: false,
+    missing: "this device does not report power",
+  },
+];
+
 /** Each target passed or missed, in a fixed order. A target without a measured value is missed, with the reason. */
 export function checkTargets(targets: Targets, m: RunMeasures): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  if (targets.accuracyMin !== undefined) {
-    const value = m.accuracy;
+  for (const rule of TARGET_RULES) {
+    const limit = targets[rule.target];
+    if (limit === undefined) continue;
+    const value = m[rule.measure];
     checks.push({
-      target: "accuracyMin",
-      limit: targets.accuracyMin,
+      target: rule.target,
+      limit,
       value,
-      passed: value !== null && value >= targets.accuracyMin,
-      reason: value === null ? "this run has no accuracy (run an evaluation)" : null,
-    });
-  }
-  if (targets.p95MsMax !== undefined) {
-    const value = m.p95Ms;
-    checks.push({
-      target: "p95MsMax",
-      limit: targets.p95MsMax,
-      value,
-      passed: value !== null && value <= targets.p95MsMax,
-      reason: value === null ? "this run has no latency" : null,
-    });
-  }
-  if (targets.energyJMax !== undefined) {
-    const value = m.energyJPerInference;
-    checks.push({
-      target: "energyJMax",
-      limit: targets.energyJMax,
-      value,
-      passed: value !== null && value <= targets.energyJMax,
-      reason: value === null ? "this device does not report power" : null,
+      passed: value !== null && (rule.atLeast ? value >= limit : value <= limit),
+      reason: value === null ? rule.missing : null,
     });
   }
   return checks;

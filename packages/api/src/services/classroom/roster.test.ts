@@ -1,18 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { TRPCError } from "@trpc/server";
 import { startTestControlPlane, type TestControlPlane, type TestUser } from "../../testing/harness.ts";
+import { rejectsWith } from "../../testing/trpc-assert.ts";
 import { createUser } from "../users.ts";
 import { PASSWORD_ALPHABET, PASSWORD_LENGTH } from "./credentials.ts";
-
-async function rejectsWith(p: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof TRPCError, String(e));
-    assert.equal(e.code, code, e.message);
-    if (message) assert.match(e.message, message);
-    return true;
-  });
-}
 
 describe("roster import: preview, all-or-nothing commit, credentials shown once, reset", () => {
   let cp: TestControlPlane;

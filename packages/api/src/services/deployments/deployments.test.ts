@@ -8,9 +8,9 @@ import {
   inventorySchema,
   type ModelStatus,
 } from "@labfleet/protocol";
-import { TRPCError } from "@trpc/server";
 import { eventually, startTestControlPlane, type TestControlPlane, type TestUser } from "../../testing/harness.ts";
 import { connectDashboard, sample } from "../../testing/sockets.ts";
+import { rejectsWith } from "../../testing/trpc-assert.ts";
 import { recordInventory } from "../device.ts";
 import {
   connectTestAgent,
@@ -99,14 +99,8 @@ describe("deployments", () => {
       executionProvider: "openvino",
     });
     assert.match(npu.misfits[0]?.reason ?? "", /execution provider openvino is not available/);
-    await assert.rejects(
-      api.checkFit({ versionId, target: { kind: "lab", labId: "no-such-lab" } }),
-      (e: unknown) => e instanceof TRPCError && e.code === "NOT_FOUND",
-    );
-    await assert.rejects(
-      api.create({ versionId, target: { kind: "devices", deviceIds: [small.id] } }),
-      (e: unknown) => e instanceof TRPCError && e.code === "CONFLICT",
-    );
+    await rejectsWith(api.checkFit({ versionId, target: { kind: "lab", labId: "no-such-lab" } }), "NOT_FOUND");
+    await rejectsWith(api.create({ versionId, target: { kind: "devices", deviceIds: [small.id] } }), "CONFLICT");
     void silent;
   });
 
@@ -247,10 +241,7 @@ describe("deployments", () => {
     });
     await report(a, { deploymentId: first.id, versionId: v1.id });
     assert.equal((await api.get({ id: first.id })).status, "complete");
-    await assert.rejects(
-      api.rollback({ id: first.id }),
-      (e: unknown) => e instanceof TRPCError && e.code === "CONFLICT" && /no previous version/.test(e.message),
-    );
+    await rejectsWith(api.rollback({ id: first.id }), "CONFLICT", /no previous version/);
     // A late report for the rolled-back deployment does not bring it back.
     await report(a, { deploymentId: second.id, versionId: v2.id });
     assert.deepEqual(

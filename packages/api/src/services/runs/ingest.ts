@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import { type RunProgress, runResultSigningText, type SignedRunResult } from "@labfleet/protocol";
 import { raiseWorkloadFailed } from "../alert.ts";
 import type { Db } from "../deps.ts";
+import { signingHashesFor } from "../device-credential.ts";
 import type { RunDeps } from "./deps.ts";
 
 /** HMAC-SHA256 (hex) of the result's signing text, keyed with the SHA-256 hex of the device secret. */
@@ -9,16 +10,21 @@ export function signRunResult(secretHash: string, text: string): string {
   return createHmac("sha256", Buffer.from(secretHash, "utf8")).update(text, "utf8").digest("hex");
 }
 
-/** Whether any of the device's live credentials signed this result. */
-export async function verifyRunSignature(db: Db, deviceId: string, result: SignedRunResult): Promise<boolean> {
-  const credentials = await db.prisma.deviceCredential.findMany({
-    where: { deviceId, revokedAt: null },
-    select: { secretHash: true },
-  });
+/**
+ * Whether one of the device's credentials signed this result: a live one, or one a rotation retired after the
+ * run was created (see signingHashesFor).
+ */
+export async function verifyRunSignature(
+  db: Db,
+  deviceId: string,
+  result: SignedRunResult,
+  runCreatedAt: Date,
+): Promise<boolean> {
+  const hashes = await signingHashesFor(db, deviceId, runCreatedAt);
   const text = runResultSigningText(result);
   const given = Buffer.from(result.signature, "hex");
-  return credentials.some((c) => {
-    const expected = Buffer.from(signRunResult(c.secretHash, text), "hex");
+  return hashes.some((hash) => {
+    const expected = Buffer.from(signRunResult(hash, text), "hex");
     return expected.length === given.length && timingSafeEqual(expected, given);
   });
 }
@@ -34,14 +40,14 @@ export async function ingestRunResult(deps: RunDeps, deviceId: string, signed: S
   const { db, hub } = deps;
   const run = await db.prisma.run.findUnique({
     where: { id: signed.runId },
-    select: { id: true, deviceId: true, groupId: true, status: true },
+    select: { id: true, deviceId: true, groupId: true, status: true, createdAt: true },
   });
   if (!run || run.deviceId !== deviceId) {
     db.log.warn({ deviceId, runId: signed.runId }, "result for an unknown run ignored");
     return false;
   }
   if (!OPEN_STATUSES.includes(run.status)) return false;
-  const signatureValid = await verifyRunSignature(db, deviceId, signed);
+  const signatureValid = await verifyRunSignature(db, deviceId, signed, run.createdAt);
   if (!signatureValid) db.log.warn({ deviceId, runId: run.id }, "run result signature does not match");
   const { signature, ...result } = signed;
   const res = await db.prisma.run.updateMany({

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { RunUpdated } from "@labfleet/protocol";
-import { TRPCError } from "@trpc/server";
 import { eventually, startTestControlPlane, type TestControlPlane, type TestUser } from "../../testing/harness.ts";
 import { connectDashboard, type DashboardClient } from "../../testing/sockets.ts";
+import { rejectsWith } from "../../testing/trpc-assert.ts";
 import {
   connectTestAgent,
   createModel,
@@ -167,19 +167,17 @@ describe("runs: start, result, cancel, room-wide", () => {
     assert.equal(silent.errorCode, "NO_ANSWER");
     a0().answer = { ok: true, data: { accepted: true } };
 
-    await assert.rejects(
+    await rejectsWith(
       cp.caller(staff).run.start({ versionId, deviceId: (devices[2] as TestDevice).id, spec }),
-      (e: unknown) => e instanceof TRPCError && e.code === "CONFLICT" && /offline/.test(e.message),
+      "CONFLICT",
+      /offline/,
     );
-    await assert.rejects(
+    await rejectsWith(
       cp.caller(staff).run.start({ versionId, deviceId: d0().id, spec: { kind: "benchmark" } as never }),
-      (e: unknown) => e instanceof TRPCError && e.code === "BAD_REQUEST",
+      "BAD_REQUEST",
     );
     const student = await cp.user("student");
-    await assert.rejects(
-      cp.caller(student).run.start({ versionId, deviceId: d0().id, spec }),
-      (e: unknown) => e instanceof TRPCError && e.code === "FORBIDDEN",
-    );
+    await rejectsWith(cp.caller(student).run.start({ versionId, deviceId: d0().id, spec }), "FORBIDDEN");
     assert.deepEqual(await cp.caller(student).run.list({}), [], "a student sees only their own runs: none here");
   });
 
@@ -189,10 +187,7 @@ describe("runs: start, result, cancel, room-wide", () => {
     await eventually(() => a0().cancels.some((c) => c.runId === run.id));
     await reportFinished(a0(), sign(runResult(run.id, d0().id, { status: "cancelled" }), d0().secret));
     assert.equal((await cp.caller(staff).run.get({ id: run.id })).status, "cancelled");
-    await assert.rejects(
-      cp.caller(staff).run.cancel({ id: run.id }),
-      (e: unknown) => e instanceof TRPCError && e.code === "CONFLICT",
-    );
+    await rejectsWith(cp.caller(staff).run.cancel({ id: run.id }), "CONFLICT");
   });
 
   test("room run: every online device of the lab runs at once, the offline one is skipped; ranked and flagged", async () => {
@@ -235,9 +230,9 @@ describe("runs: start, result, cancel, room-wide", () => {
       [...room.runIds].reverse(),
     );
     assert.ok(compared.every((r) => r.result !== null));
-    await assert.rejects(
+    await rejectsWith(
       cp.caller(staff).run.compare({ ids: Array.from({ length: 11 }, (_, i) => `r${i}`) }),
-      (e: unknown) => e instanceof TRPCError && e.code === "BAD_REQUEST",
+      "BAD_REQUEST",
     );
   });
 

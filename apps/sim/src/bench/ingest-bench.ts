@@ -22,7 +22,6 @@ import {
   cpuMeter,
   createFleet,
   FleetWatcher,
-  failureOf,
   loadavg,
   machineJiffies,
   parseFlags,
@@ -31,6 +30,7 @@ import {
   processRssBytes,
   removeDir,
   repoRoot,
+  runBench,
   SimWorker,
   sleep,
   startControlPlane,
@@ -414,29 +414,4 @@ async function main(): Promise<number> {
   return best ? 0 : 1;
 }
 
-function abort(why: string, code: number): void {
-  process.stderr.write(`bench:ingest: ${why}; stopping\n`);
-  // Long enough for a loaded control plane's graceful stop (15 s), the simulators' and the database's drop.
-  const force = setTimeout(() => process.exit(code), 45_000);
-  void cleanUp().finally(() => {
-    clearTimeout(force);
-    process.exit(code);
-  });
-}
-const killer = setTimeout(() => abort(`over the hard limit of ${HARD_LIMIT_MS / 1000} s`, 2), HARD_LIMIT_MS);
-killer.unref();
-process.once("SIGINT", () => abort("interrupted", 130));
-process.once("SIGTERM", () => abort("terminated", 143));
-
-main().then(
-  async (code) => {
-    await cleanUp();
-    process.exit(code);
-  },
-  async (e: unknown) => {
-    const failure = failureOf("bench:ingest", e);
-    process.stderr.write(failure.text);
-    await cleanUp();
-    process.exit(failure.code);
-  },
-);
+runBench("bench:ingest", main, cleanUp, HARD_LIMIT_MS);

@@ -441,3 +441,35 @@ export function failureOf(bench: string, e: unknown): { text: string; code: numb
   if (e instanceof UsageError) return { text: `${bench}: ${e.message}\n`, code: 2 };
   return { text: `${bench} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`, code: 1 };
 }
+
+/**
+ * Runs a bench's main with its clean-up on every way out: success, failure, Ctrl-C, SIGTERM, or the hard time
+ * limit. Exits with main's code (usage errors 2, failures 1, the limit 2, signals 128 + n).
+ */
+export function runBench(name: string, main: () => Promise<number>, cleanUp: () => Promise<void>, hardLimitMs: number) {
+  function abort(why: string, code: number): void {
+    process.stderr.write(`${name}: ${why}; stopping\n`);
+    // Long enough for a loaded control plane's graceful stop (15 s), the simulators' and the database's drop.
+    const force = setTimeout(() => process.exit(code), 45_000);
+    void cleanUp().finally(() => {
+      clearTimeout(force);
+      process.exit(code);
+    });
+  }
+  const killer = setTimeout(() => abort(`over the hard limit of ${hardLimitMs / 1000} s`, 2), hardLimitMs);
+  killer.unref();
+  process.once("SIGINT", () => abort("interrupted", 130));
+  process.once("SIGTERM", () => abort("terminated", 143));
+  main().then(
+    async (code) => {
+      await cleanUp();
+      process.exit(code);
+    },
+    async (e: unknown) => {
+      const failure = failureOf(name, e);
+      process.stderr.write(failure.text);
+      await cleanUp();
+      process.exit(failure.code);
+    },
+  );
+}

@@ -16,12 +16,12 @@ import { freePort } from "@labfleet/e2e/built-server";
 import {
   type ControlPlane,
   createFleet,
-  failureOf,
   loadavg,
   parseFlags,
   processCpuS,
   removeDir,
   repoRoot,
+  runBench,
   SimWorker,
   sleep,
   startControlPlane,
@@ -245,29 +245,4 @@ async function main(): Promise<number> {
   return ok ? 0 : 1;
 }
 
-function abort(why: string, code: number): void {
-  process.stderr.write(`bench:storm: ${why}; stopping\n`);
-  // Long enough for a loaded control plane's graceful stop (15 s), the simulators' and the database's drop.
-  const force = setTimeout(() => process.exit(code), 45_000);
-  void cleanUp().finally(() => {
-    clearTimeout(force);
-    process.exit(code);
-  });
-}
-const killer = setTimeout(() => abort(`over the hard limit of ${HARD_LIMIT_MS / 1000} s`, 2), HARD_LIMIT_MS);
-killer.unref();
-process.once("SIGINT", () => abort("interrupted", 130));
-process.once("SIGTERM", () => abort("terminated", 143));
-
-main().then(
-  async (code) => {
-    await cleanUp();
-    process.exit(code);
-  },
-  async (e: unknown) => {
-    const failure = failureOf("bench:storm", e);
-    process.stderr.write(failure.text);
-    await cleanUp();
-    process.exit(failure.code);
-  },
-);
+runBench("bench:storm", main, cleanUp, HARD_LIMIT_MS);

@@ -50,7 +50,8 @@ test("a class from roster to grade: import, assignment, session, a student's run
     expect(instructorPassword).toMatch(/^[a-z0-9]{10}$/);
 
     await page.getByRole("link", { name: /^labs$/i }).click();
-    await page.getByLabel("Name").fill("Lab 2");
+    await expect(page).toHaveURL(/\/labs$/);
+    await page.getByLabel("Name", { exact: true }).fill("Lab 2");
     await page.getByLabel(/rows/i).fill("1");
     await page.getByLabel(/columns/i).fill("2");
     await page.getByRole("button", { name: /create lab/i }).click();
@@ -74,6 +75,7 @@ test("a class from roster to grade: import, assignment, session, a student's run
     const teacher = await signInAs(browser, server.url, "rfranklin", instructorPassword);
     await expect(teacher).toHaveURL(/\/devices/);
     await teacher.getByRole("link", { name: /^classes$/i }).click();
+    await expect(teacher).toHaveURL(/\/classes$/);
     await teacher.getByLabel("Name").fill("Edge AI 101");
     await teacher.getByLabel("Term").fill("Fall 2026");
     await teacher.getByRole("button", { name: "Create class" }).click();

@@ -26,6 +26,7 @@ test("an instructor runs a lab session: labels, schedule, start; a student check
     await signIn(page, server);
     await expect(page).toHaveURL(/\/devices/);
     await page.getByRole("link", { name: /^labs$/i }).click();
+    await expect(page).toHaveURL(/\/labs$/);
     await page.getByLabel("Name").fill("Room S");
     await page.getByLabel(/rows/i).fill("1");
     await page.getByLabel(/columns/i).fill("2");

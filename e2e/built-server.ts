@@ -12,6 +12,8 @@ export interface BuiltServer {
   adminPassword: string;
   dataDir: string;
   child: ChildProcess;
+  /** What the server printed on stdout so far, when it was started with `stdout: "pipe"`; "" otherwise. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -23,8 +25,10 @@ export interface BuiltServerOptions {
   databaseUrl: string;
   /** Prefix of the temporary data folder, to tell leftovers apart. */
   dataDirPrefix: string;
-  /** The server's stdout; its stderr (warnings and errors) always shows. */
-  stdout: "inherit" | "ignore";
+  /** The server's stdout ("pipe": kept for `output()`); its stderr (warnings and errors) always shows. */
+  stdout: "inherit" | "ignore" | "pipe";
+  /** Extra environment (REDIS_URL, BETTER_AUTH_SECRET, LOG_LEVEL, ...), over the defaults above. */
+  env?: Record<string, string>;
   healthTimeoutMs?: number;
 }
 
@@ -90,8 +94,13 @@ export async function startBuiltServer(options: BuiltServerOptions): Promise<Bui
       LABFLEET_LOCAL_AGENT: "0",
       LOG_LEVEL: "error",
       DATABASE_URL: options.databaseUrl,
+      ...options.env,
     },
     stdio: ["ignore", options.stdout, "inherit"],
+  });
+  let out = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    out += chunk;
   });
   const stop = async () => {
     await stopProcess(child, 15_000);
@@ -103,5 +112,5 @@ export async function startBuiltServer(options: BuiltServerOptions): Promise<Bui
     await stop();
     throw err;
   }
-  return { url, adminEmail, adminPassword, dataDir, child, stop };
+  return { url, adminEmail, adminPassword, dataDir, child, output: () => out, stop };
 }

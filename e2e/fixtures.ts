@@ -95,3 +95,23 @@ export function enrollAndRunAgent(
   });
   return { deviceId, agent };
 }
+
+/** A tRPC mutation as the signed-in page (its cookie, a same-origin header); the answer's data. */
+export async function trpcMutation(page: Page, url: string, proc: string, input: unknown) {
+  const res = await page.request.post(`${url}/api/trpc/${proc}`, {
+    data: { json: input },
+    headers: { origin: url },
+  });
+  const body = await res.json();
+  expect(res.ok(), JSON.stringify(body)).toBe(true);
+  return body.result.data.json;
+}
+
+/** A datetime-local value with seconds, in the browser's (this machine's) time zone. */
+export function localInput(d: Date): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}` +
+    `T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+  );
+}

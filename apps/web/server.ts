@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       pages: (req, res) => handle(req, res),
       limits,
       trustedOrigins,
-      ...(env.REDIS_URL ? { redis: { url: env.REDIS_URL } } : {}),
+      ...(env.REDIS_URL ? { redis: { url: env.REDIS_URL, prefix: env.LABFLEET_REDIS_PREFIX } } : {}),
       // The one-line installer. Without a configured public URL it names the address each request came in on,
       // which is right on a classroom LAN where "localhost" would not be.
       install: {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, Page } from "@playwright/test";
-import { enrollAndRunAgent, expect, signIn, stopProcess, test } from "../fixtures.ts";
+import { enrollAndRunAgent, expect, localInput, signIn, stopProcess, test } from "../fixtures.ts";
 
 // A real evaluation of the iris MLP on a real agent: seconds, but the machine is shared with the server.
 const RUN_MS = 120_000;
@@ -22,11 +22,6 @@ async function signInAs(browser: Browser, url: string, login: string, password: 
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: /sign in/i }).click();
   return page;
-}
-
-function localInput(d: Date): string {
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 test("a class from roster to grade: import, assignment, session, a student's run, submission, gradebook and CSV", async ({
@@ -74,6 +69,9 @@ test("a class from roster to grade: import, assignment, session, a student's run
     // The instructor signs in and creates the class.
     const teacher = await signInAs(browser, server.url, "rfranklin", instructorPassword);
     await expect(teacher).toHaveURL(/\/devices/);
+    // An instructor sees the machines of the labs they use: none yet, so not the admin's new agent.
+    await expect(teacher.getByTestId("devices-empty-scope")).toBeVisible();
+    await expect(teacher.getByTestId(`device-tile-${started.deviceId}`)).toHaveCount(0);
     await teacher.getByRole("link", { name: /^classes$/i }).click();
     await expect(teacher).toHaveURL(/\/classes$/);
     await teacher.getByLabel("Name").fill("Edge AI 101");
@@ -148,6 +146,11 @@ test("a class from roster to grade: import, assignment, session, a student's run
     await expect(teacher).toHaveURL(/\/sessions\//);
     await teacher.getByRole("button", { name: /start session/i }).click();
     await expect(teacher.getByTestId("session-status")).toHaveAttribute("data-status", "active");
+    // The session's lab is now one of the instructor's: its machine is on their devices page, live.
+    const fleetPage = await teacher.context().newPage();
+    await fleetPage.goto(`${server.url}/devices`);
+    await expect(fleetPage.getByTestId(`device-tile-${started.deviceId}`)).toBeVisible();
+    await fleetPage.close();
 
     // The student checks in to the real agent's seat, runs the evaluation on it and submits.
     const ada = await signInAs(browser, server.url, "ada", adaPassword);

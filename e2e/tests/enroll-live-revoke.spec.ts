@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { enrollAndRunAgent, expect, signIn, stopProcess, test } from "../fixtures.ts";
 
-test("an instructor enrolls a real agent from the UI, watches it live, and revokes it", async ({ page, server }) => {
+test("an admin enrolls a real agent from the UI, watches it live, and revokes it", async ({ page, server }) => {
   const agentDir = mkdtempSync(path.join(os.tmpdir(), "labfleet-e2e-agent-"));
   const configPath = path.join(agentDir, "agent.json");
   let agent: ChildProcess | null = null;

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { enrollAndRunAgent, expect, signIn, stopProcess, test } from "../fixtures.ts";
 
-test("an instructor builds a lab, places a live agent on the room map, and finds it in the fleet list", async ({
+test("an admin builds a lab, places a live agent on the room map, and finds it in the fleet list", async ({
   page,
   server,
 }) => {

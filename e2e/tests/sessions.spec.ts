@@ -2,18 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { Page } from "@playwright/test";
-import { enrollAndRunAgent, expect, signIn, stopProcess, test } from "../fixtures.ts";
-
-async function trpc(page: Page, url: string, proc: string, input: unknown) {
-  const res = await page.request.post(`${url}/api/trpc/${proc}`, {
-    data: { json: input },
-    headers: { origin: url },
-  });
-  const body = await res.json();
-  expect(res.ok(), JSON.stringify(body)).toBe(true);
-  return body.result.data.json;
-}
+import { enrollAndRunAgent, expect, signIn, stopProcess, test, trpcMutation } from "../fixtures.ts";
 
 test("an instructor runs a lab session: labels, schedule, start; a student checks in and raises a hand; answered; ended", async ({
   page,
@@ -50,8 +39,8 @@ test("an instructor runs a lab session: labels, schedule, start; a student check
     const code = (await label.getAttribute("data-seat-code")) ?? "";
     expect(code).toMatch(/^[A-Z0-9]{5}$/);
 
-    const cls = await trpc(page, server.url, "class.create", { name: "Physics", term: "2026" });
-    const imported = await trpc(page, server.url, "class.importCommit", {
+    const cls = await trpcMutation(page, server.url, "class.create", { name: "Physics", term: "2026" });
+    const imported = await trpcMutation(page, server.url, "class.importCommit", {
       classId: cls.id,
       csv: "name,username\nAda Byron,ada.sessions",
     });

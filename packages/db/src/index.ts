@@ -18,7 +18,9 @@ export {
   readMigrations,
 } from "./migrate.ts";
 export {
+  type DeviceSamples,
   insertTelemetry,
+  insertTelemetryMany,
   latestTelemetry,
   type RecentOptions,
   recentTelemetry,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type TelemetrySample, type TelemetrySampleInput, telemetrySampleSchema } from "@labfleet/protocol";
-import { insertTelemetry, latestTelemetry, recentTelemetry } from "./telemetry.ts";
+import { insertTelemetry, insertTelemetryMany, latestTelemetry, recentTelemetry } from "./telemetry.ts";
 import { createTestDatabase, type TestDatabase } from "./test-db.ts";
 
 let db: TestDatabase;
@@ -97,5 +97,67 @@ describe("reading telemetry", () => {
     assert.equal(await insertTelemetry(db.pool, "dev-c", batch), 2000);
     assert.ok(performance.now() - started < 5000);
     assert.equal((await recentTelemetry(db.pool, "dev-c", { limit: 1 }))[0]?.ts, T0 + 2999 * 1000);
+  });
+});
+
+describe("insertTelemetryMany", () => {
+  const ids = ["many-1", "many-2", "many-3"];
+  const rowsOf = async (deviceId: string) =>
+    (
+      await db.pool.query<{ ts: Date; cpu_load_pct: number }>(
+        `SELECT ts, cpu_load_pct FROM telemetry WHERE device_id = $1 ORDER BY ts`,
+        [deviceId],
+      )
+    ).rows;
+
+  before(async () => {
+    await db.prisma.device.createMany({ data: ids.map((id) => ({ id, name: id, hostname: id })) });
+  });
+
+  test("stores several devices in one statement and counts the new rows of each", async () => {
+    const counts = await insertTelemetryMany(db.pool, [
+      { deviceId: "many-1", samples: [sample(0), sample(1)] },
+      { deviceId: "many-2", samples: [sample(0, { cpuLoadPct: 77 })] },
+      { deviceId: "many-3", samples: [] },
+    ]);
+    assert.deepEqual(Object.fromEntries(counts), { "many-1": 2, "many-2": 1, "many-3": 0 });
+    assert.equal((await rowsOf("many-1")).length, 2);
+    const [only] = await rowsOf("many-2");
+    assert.equal(only?.ts.getTime(), T0, "the timestamp keeps its milliseconds");
+    assert.ok(Math.abs((only?.cpu_load_pct ?? 0) - 77) < 1e-6, "each row lands on its own device");
+  });
+
+  test("duplicates are no-ops: a replay, an overlap and a repeat inside the statement count only new rows", async () => {
+    const counts = await insertTelemetryMany(db.pool, [
+      { deviceId: "many-1", samples: [sample(0), sample(1), sample(2), sample(2)] },
+      { deviceId: "many-2", samples: [sample(0)] },
+    ]);
+    assert.deepEqual(Object.fromEntries(counts), { "many-1": 1, "many-2": 0 });
+    assert.equal((await rowsOf("many-1")).length, 3);
+    assert.equal((await rowsOf("many-2")).length, 1);
+    // Two entries of one device add up (the same sample twice counts once).
+    const same = await insertTelemetryMany(db.pool, [
+      { deviceId: "many-3", samples: [sample(5)] },
+      { deviceId: "many-3", samples: [sample(5), sample(6)] },
+    ]);
+    assert.equal(same.get("many-3"), 2);
+    assert.equal((await insertTelemetryMany(db.pool, [])).size, 0);
+  });
+
+  test("a deleted device fails the whole statement and stores nothing; alone, the others then go in", async () => {
+    const batches = [
+      { deviceId: "many-1", samples: [sample(10)] },
+      { deviceId: "deleted-device", samples: [sample(10)] },
+      { deviceId: "many-2", samples: [sample(10)] },
+    ];
+    await assert.rejects(insertTelemetryMany(db.pool, batches), /foreign key/);
+    assert.equal((await rowsOf("many-1")).length, 3, "nothing of the failed statement was stored");
+    const alone = await Promise.allSettled(batches.map((b) => insertTelemetry(db.pool, b.deviceId, b.samples)));
+    assert.deepEqual(
+      alone.map((r) => r.status),
+      ["fulfilled", "rejected", "fulfilled"],
+    );
+    assert.equal((await rowsOf("many-1")).length, 4);
+    assert.equal((await rowsOf("many-2")).length, 2);
   });
 });

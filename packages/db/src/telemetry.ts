@@ -41,6 +41,68 @@ export async function insertTelemetry(
   return result.rowCount ?? 0;
 }
 
+// The same insert for many devices: each row carries its device, and the new rows are counted per device.
+const INSERT_MANY_SQL = `
+WITH new_rows AS (
+  INSERT INTO "telemetry" ("device_id", "ts", "cpu_load_pct", "mem_used_bytes", "mem_total_bytes", "cpu_temp_c", "sample")
+  SELECT t.device, 'epoch'::timestamptz + t.ts * interval '1 millisecond', t.cpu, t.used, t.total, t.temp, t.sample::jsonb
+  FROM unnest($1::text[], $2::bigint[], $3::real[], $4::bigint[], $5::bigint[], $6::real[], $7::text[])
+    AS t(device, ts, cpu, used, total, temp, sample)
+  ON CONFLICT ("device_id", "ts") DO NOTHING
+  RETURNING "device_id"
+)
+SELECT "device_id", count(*)::int AS n FROM new_rows GROUP BY "device_id"`;
+
+/** The samples of one device, one entry of `insertTelemetryMany`. */
+export interface DeviceSamples {
+  deviceId: string;
+  samples: readonly TelemetrySample[];
+}
+
+/**
+ * Stores the samples of many devices in ONE statement (group commit: one round trip and one WAL flush instead of
+ * one per device). Returns the new rows per device id, every given device included (0 when nothing was new);
+ * entries of the same device add up. All or nothing: if any device does not exist the statement fails as a whole,
+ * so a caller that must isolate failures retries per device with `insertTelemetry`.
+ */
+export async function insertTelemetryMany(
+  db: SqlRunner,
+  batches: readonly DeviceSamples[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const device: string[] = [];
+  const ts: number[] = [];
+  const cpu: number[] = [];
+  const used: number[] = [];
+  const total: number[] = [];
+  const temp: (number | null)[] = [];
+  const sample: string[] = [];
+  for (const b of batches) {
+    counts.set(b.deviceId, 0);
+    for (const s of b.samples) {
+      device.push(b.deviceId);
+      ts.push(s.ts);
+      cpu.push(s.cpuLoadPct);
+      used.push(s.memUsedBytes);
+      total.push(s.memTotalBytes);
+      temp.push(s.cpuTempC);
+      sample.push(JSON.stringify(s));
+    }
+  }
+  if (device.length === 0) return counts;
+  const { rows } = await db.query<{ device_id: string; n: number }>(INSERT_MANY_SQL, [
+    device,
+    ts,
+    cpu,
+    used,
+    total,
+    temp,
+    sample,
+  ]);
+  for (const r of rows) counts.set(r.device_id, r.n);
+  return counts;
+}
+
 export interface RecentOptions {
   /** Most samples to return (the newest ones). */
   limit: number;

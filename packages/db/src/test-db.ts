@@ -55,13 +55,15 @@ export interface TestDatabaseOptions {
   /** Apply the repo's migrations (default true). */
   migrate?: boolean;
   migrationsDir?: string;
+  /** The server's admin URL (database `postgres`); default LABFLEET_TEST_PG_URL, else an embedded server. */
+  serverUrl?: string;
 }
 
 // One embedded server per process when LABFLEET_TEST_PG_URL is unset, shared by its open test databases.
 let shared: { server: Promise<TestPostgres>; users: number } | undefined;
 
-async function acquireServer(): Promise<{ url: string; release(): Promise<void> }> {
-  const fromEnv = process.env.LABFLEET_TEST_PG_URL;
+async function acquireServer(serverUrl?: string): Promise<{ url: string; release(): Promise<void> }> {
+  const fromEnv = serverUrl ?? process.env.LABFLEET_TEST_PG_URL;
   if (fromEnv) return { url: fromEnv, release: async () => {} };
   shared ??= { server: startTestPostgres(), users: 0 };
   const entry = shared;
@@ -101,7 +103,7 @@ async function admin(url: string, sql: string): Promise<void> {
 
 /** A fresh, uniquely named database with the migrations applied, plus a Prisma client and a pg pool on it. */
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const server = await acquireServer();
+  const server = await acquireServer(options.serverUrl);
   const name = `labfleet_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
   const databaseUrl = withDatabase(server.url, name);
   try {

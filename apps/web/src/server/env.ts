@@ -27,6 +27,11 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "REDIS_URL must be a redis:// or rediss:// URL")
     .optional(),
+  /** Prefix of every scale-out key and channel in Redis, so that several fleets (or test runs) can share one. */
+  LABFLEET_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, "LABFLEET_REDIS_PREFIX: 1 to 40 letters, digits, - or _")
+    .default("labfleet"),
   LABFLEET_ADMIN_EMAIL: z.email().optional(),
   LABFLEET_ADMIN_PASSWORD: z.string().min(8, "LABFLEET_ADMIN_PASSWORD must be at least 8 characters").optional(),
   LABFLEET_LOCAL_AGENT: flag.default(true),

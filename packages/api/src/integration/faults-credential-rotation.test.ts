@@ -30,7 +30,7 @@ describe("device credential rotation", () => {
   before(async () => {
     cp = await startTestControlPlane({ watchedMs: 1000, idleMs: 1000 });
     wireCredentialRotation(cp);
-    staff = await cp.user("instructor");
+    staff = await cp.user("admin");
     dir = mkdtempSync(path.join(os.tmpdir(), "labfleet-rotate-it-"));
   });
   after(async () => {

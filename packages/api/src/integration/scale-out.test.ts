@@ -7,6 +7,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { applyMigrations, createPool, createPrismaClient } from "@labfleet/db";
+import { postgresUnreachable, redisUnreachable } from "@labfleet/db/test-services";
 import type { DeviceSummary, TelemetrySampled } from "@labfleet/protocol";
 import pg from "pg";
 import { createClient } from "redis";
@@ -24,33 +25,6 @@ const PG_ADMIN_URL = process.env.LABFLEET_SCALE_PG_URL ?? "postgresql://root@127
 const REDIS_URL = process.env.LABFLEET_SCALE_REDIS_URL ?? "redis://127.0.0.1:6379/1";
 const entry = path.join(path.dirname(fileURLToPath(import.meta.url)), "scale-out-server.ts");
 
-async function pgReachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (e) {
-    return `PostgreSQL at ${PG_ADMIN_URL} is not reachable (${(e as Error).message}); set LABFLEET_SCALE_PG_URL`;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-async function redisReachable(url: string): Promise<string | null> {
-  const client = createClient({ url, socket: { connectTimeout: 3_000, reconnectStrategy: false } });
-  client.on("error", () => undefined);
-  try {
-    await client.connect();
-    await client.ping();
-    return null;
-  } catch (e) {
-    return `Redis at ${url} is not reachable (${(e as Error).message}); set LABFLEET_SCALE_REDIS_URL`;
-  } finally {
-    await client.disconnect().catch(() => undefined);
-  }
-}
-
 async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: PG_ADMIN_URL });
   await client.connect();
@@ -61,7 +35,9 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-const skipReason = await (async () => (await pgReachable()) ?? (await redisReachable(REDIS_URL)))();
+const skipReason =
+  (await postgresUnreachable(PG_ADMIN_URL, "LABFLEET_SCALE_PG_URL")) ??
+  (await redisUnreachable(REDIS_URL, "LABFLEET_SCALE_REDIS_URL"));
 
 interface Plane {
   child: ChildProcess;
@@ -275,7 +251,7 @@ describe("scale-out: two control-plane processes on PostgreSQL and Redis", { ski
       return child;
     };
     let redis = startRedis();
-    await eventually(async () => (await redisReachable(redisUrl)) === null, 10_000);
+    await eventually(async () => (await redisUnreachable(redisUrl, "LABFLEET_SCALE_REDIS_URL")) === null, 10_000);
 
     const prefix = `lf-scaleout-down-${randomBytes(4).toString("hex")}`;
     const c = await startPlane(planeEnv("cd", redisUrl, prefix), await freePort());
@@ -307,16 +283,38 @@ describe("scale-out: two control-plane processes on PostgreSQL and Redis", { ski
     assert.equal(c.output().match(downLine)?.length, 1, "one line for the outage, not one per reconnect attempt");
     assert.equal(d.output().match(downLine)?.length, 1);
     assert.equal(run.child.exitCode, null, "the agent stays connected");
+    // Broadcasts to the watched room went to a Redis that is not there: a failed publish must not end the process.
+    for (const p of [c, d]) {
+      assert.equal(p.child.exitCode, null, `a control plane exited during the outage:\n${p.output()}`);
+      assert.doesNotMatch(p.output(), /unhandled|uncaught/i);
+    }
+    // A process that starts while Redis is away serves its own sockets, and joins in when Redis returns.
+    const e = await startPlane(planeEnv("cd", redisUrl, prefix), await freePort());
+    planes.push(e);
+    const late = await connectDashboard(e.url, await signIn(e.url, admin.email, admin.password));
+    sockets.push(late);
 
     // Redis returns on the same port: presence, watches and cross-process delivery resume.
     redis = startRedis();
     await eventually(() => c.output().includes("Redis is reachable again"), 30_000);
     await eventually(() => d.output().includes("Redis is reachable again"), 30_000);
+    // It logged the outage at start too, so it logs the return as the others do.
+    await eventually(() => e.output().includes("Redis is reachable again"), 30_000);
     const remoteBefore = onRemote.length;
     await eventually(() => onRemote.length >= remoteBefore + 2, 30_000);
     t.diagnostic(`after the outage: ${onLocal.length} samples on the local dashboard, ${onRemote.length} remote`);
-    const fleet = await ack<DeviceSummary[]>(remote.emitWithAck("fleet:subscribe", {}));
-    assert.equal(fleet.find((x) => x.id === enrolled.deviceId)?.status, "online", "D sees C's device again");
+    // Presence comes back with the next refresh of each process (C re-asserts its devices, D re-reads them).
+    const seenAgain = await eventually(async () => {
+      const all = await ack<DeviceSummary[]>(remote.emitWithAck("fleet:subscribe", {}));
+      return all.find((x) => x.id === enrolled.deviceId)?.status === "online";
+    }, 15_000);
+    assert.ok(seenAgain, "D sees C's device again");
+    const seenByLate = await eventually(async () => {
+      const all = await ack<DeviceSummary[]>(late.emitWithAck("fleet:subscribe", {}));
+      return all.find((x) => x.id === enrolled.deviceId)?.status === "online";
+    }, 15_000);
+    assert.ok(seenByLate, "the process started during the outage sees C's device");
+    for (const p of [c, d, e]) assert.equal(p.child.exitCode, null, `a control plane exited:\n${p.output()}`);
     redis.kill("SIGTERM");
   });
 });

@@ -50,8 +50,8 @@ describe("/dashboard namespace", () => {
   });
 
   test("one snapshot on subscribe, then live updates; agents report fast only while someone watches", async () => {
-    const instructor = await cp.user("instructor");
-    const browser: DashboardClient = await connectDashboard(cp.url, await cp.cookieFor(instructor));
+    const admin = await cp.user("admin");
+    const browser: DashboardClient = await connectDashboard(cp.url, await cp.cookieFor(admin));
     open.push(browser);
 
     const fastConfig = nextEvent<{ telemetryIntervalMs: number }>(agent, "config:updated");

@@ -13,13 +13,26 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { isStaff, parseRole, type Role } from "../roles.ts";
 import type { Db } from "../services/deps.ts";
+import { deviceWhere, requireDevice, requireLab, scopedLabIds } from "../services/fleet-scope.ts";
 import { type EdgeCounters, handle, refusal } from "./handle.ts";
-import { deviceRoom, FLEET_ROOM, type FleetHub, labRoom, STAFF_ROOM, userRoom } from "./hub.ts";
+import {
+  ADMIN_ROOM,
+  deviceRoom,
+  FLEET_ROOM,
+  type FleetHub,
+  fleetLabRoom,
+  labRoom,
+  labStaffRoom,
+  STAFF_ROOM,
+  userRoom,
+} from "./hub.ts";
 
 interface DashboardSocketData {
   userId: string;
   role: Role;
   log: Logger;
+  /** Joined on connect (read while the handshake is checked, so that no news is missed after it). */
+  homeRooms: string[];
 }
 type DashboardSocket = Socket<
   DashboardToServerEvents,
@@ -42,10 +55,18 @@ async function requireStudentSeat(db: Db, studentId: string, deviceId: string): 
 
 const staffOnly = () => new AppError("FORBIDDEN", "Only instructors and admins can watch the fleet and the labs.");
 
+/** The rooms a socket joins on connect: its person's, and the staff rooms of what they may see. */
+async function homeRooms(db: Db, actor: { id: string; role: Role }): Promise<string[]> {
+  const own = userRoom(actor.id);
+  if (actor.role === "admin") return [own, STAFF_ROOM, ADMIN_ROOM];
+  if (actor.role === "student") return [own];
+  return [own, STAFF_ROOM, ...((await scopedLabIds(db, actor)) ?? []).map(labStaffRoom)];
+}
+
 /**
- * The `/dashboard` namespace: browsers authenticate with their session cookie and subscribe to rooms. Staff may
- * watch everything; a student may watch only the seat they are checked in to, and gets their own news in a
- * personal room.
+ * The `/dashboard` namespace: browsers authenticate with their session cookie and subscribe to rooms. An admin may
+ * watch everything, an instructor the labs they use and their devices (fleet-scope.ts); a student only the seat
+ * they are checked in to. Each gets their own news in a personal room.
  */
 export function attachDashboardNamespace(
   io: Server,
@@ -62,6 +83,7 @@ export function attachDashboardNamespace(
       socket.data.userId = session.user.id;
       socket.data.role = role;
       socket.data.log = db.log.child({ userId: session.user.id });
+      socket.data.homeRooms = await homeRooms(db, { id: session.user.id, role });
       next();
     } catch (e) {
       const err = refusal(e);
@@ -74,7 +96,8 @@ export function attachDashboardNamespace(
     const socket = raw as DashboardSocket;
     const ctx = { log: socket.data.log, counters };
     const staff = isStaff(socket.data.role);
-    void socket.join(staff ? [STAFF_ROOM, userRoom(socket.data.userId)] : userRoom(socket.data.userId));
+    const actor = { id: socket.data.userId, role: socket.data.role };
+    void socket.join(socket.data.homeRooms);
 
     handle(
       socket,
@@ -82,9 +105,12 @@ export function attachDashboardNamespace(
       fleetSubscribeSchema,
       async () => {
         if (!staff) throw staffOnly();
-        await socket.join(FLEET_ROOM);
-        hub.watch(socket.id, FLEET_ROOM);
-        return hub.fleetSnapshot();
+        // An admin watches the whole fleet; an instructor the labs they use, one room each.
+        const labIds = await scopedLabIds(db, actor);
+        const rooms = labIds === null ? [FLEET_ROOM] : labIds.map(fleetLabRoom);
+        await socket.join(rooms);
+        for (const room of rooms) hub.watch(socket.id, room);
+        return hub.fleetSnapshot(deviceWhere(actor));
       },
       ctx,
     );
@@ -94,8 +120,11 @@ export function attachDashboardNamespace(
       "fleet:unsubscribe",
       fleetSubscribeSchema,
       async () => {
-        await socket.leave(FLEET_ROOM);
-        hub.unwatch(socket.id, FLEET_ROOM);
+        for (const room of [...socket.rooms]) {
+          if (room !== FLEET_ROOM && !room.startsWith(fleetLabRoom(""))) continue;
+          await socket.leave(room);
+          hub.unwatch(socket.id, room);
+        }
         return null;
       },
       ctx,
@@ -106,7 +135,8 @@ export function attachDashboardNamespace(
       "device:subscribe",
       deviceSubscribeSchema,
       async ({ deviceId }) => {
-        if (!staff) await requireStudentSeat(db, socket.data.userId, deviceId);
+        if (staff) await requireDevice(db, actor, deviceId);
+        else await requireStudentSeat(db, socket.data.userId, deviceId);
         const snapshot = await hub.deviceSnapshot(deviceId);
         await socket.join(deviceRoom(deviceId));
         hub.watch(socket.id, deviceRoom(deviceId));
@@ -133,6 +163,7 @@ export function attachDashboardNamespace(
       labSubscribeSchema,
       async ({ labId }) => {
         if (!staff) throw staffOnly();
+        await requireLab(db, actor, labId);
         // Snapshot first: it records which devices belong to the lab, which the watch needs to speed them up.
         const snapshot = await hub.labSnapshot(labId);
         await socket.join(labRoom(labId));

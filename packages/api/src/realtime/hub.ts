@@ -1,3 +1,4 @@
+import type { Prisma } from "@labfleet/db";
 import type {
   Ack,
   AgentConfig,
@@ -17,7 +18,7 @@ import type { Namespace } from "socket.io";
 import { AppError } from "../errors.ts";
 import { desiredModelsFor } from "../services/deployments/desired.ts";
 import type { Db } from "../services/deps.ts";
-import { type DeviceRow, getDeviceRow, listDeviceRows, markSeen } from "../services/device.ts";
+import { type DeviceRow, getDeviceRow, listDeviceRows, markSeen, SeenWriter } from "../services/device.ts";
 import { getLabLayout } from "../services/lab.ts";
 import { noteLateTelemetry, ROLLUP_LOOKBACK_MS } from "../services/rollup.ts";
 import { latestSamples, recentSamples } from "../services/telemetry.ts";
@@ -34,18 +35,23 @@ export interface TelemetryIntervals {
   maxBatch?: number;
 }
 
+/** An admin's fleet page: the summary of every device. */
 export const FLEET_ROOM = "fleet";
+/** An instructor's fleet page, once per lab they use: the summaries of that lab's devices. */
+export const fleetLabRoom = (labId: string) => `fleet:lab:${labId}`;
 export const deviceRoom = (deviceId: string) => `device:${deviceId}`;
 export const labRoom = (labId: string) => `lab:${labId}`;
-/** Every instructor's and admin's dashboard socket: fleet-wide news (alerts, deployments, all runs) goes here. */
+/** Every instructor's and admin's dashboard socket: news that carries only ids (lab sessions). */
 export const STAFF_ROOM = "staff";
+/** Every admin's dashboard socket: news of every device (alerts, deployments, runs). */
+export const ADMIN_ROOM = "staff:all";
+/** Every dashboard socket of the instructors who use a lab (fleet-scope.ts): news of that lab's devices. */
+export const labStaffRoom = (labId: string) => `staff:lab:${labId}`;
 /** One person's sockets: a student gets their own runs and their sessions' changes here. */
 export const userRoom = (userId: string) => `user:${userId}`;
 
 /** Samples kept per device for a new watcher's chart: five minutes at one a second. */
 const RECENT_LIMIT = 300;
-/** lastSeenAt is a coarse "when did we last hear from it": one write every few seconds is plenty. */
-const SEEN_WRITE_EVERY_MS = 5_000;
 
 interface AgentHandle {
   emit<E extends keyof ServerToAgentEvents>(event: E, ...args: Parameters<ServerToAgentEvents[E]>): unknown;
@@ -70,7 +76,8 @@ export class FleetHub implements ScaleOutHost {
   private readonly agents = new Map<string, AgentHandle>();
   private readonly intervals = new Map<string, number>();
   private readonly latest = new Map<string, TelemetrySample>();
-  private readonly seenWrittenAt = new Map<string, number>();
+  /** lastSeenAt of the devices heard from, written in the background for all of them at once. */
+  private seenWriter: SeenWriter | null = null;
   /** Rows of connected devices, so that a sample does not cost a database read. */
   private readonly rows = new Map<string, DeviceRow>();
   /** Bookkeeping still running (a disconnect being recorded); awaited before the database closes. */
@@ -83,6 +90,8 @@ export class FleetHub implements ScaleOutHost {
   private readonly runningDevices = new Set<string>();
   /** run -> its student (null for staff runs), while the run goes on. */
   private readonly runStudents = new Map<string, Promise<string | null>>();
+  /** Staff news waiting for a device's lab to be read, so that later news does not overtake it. */
+  private staffQueue: Promise<void> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -141,19 +150,37 @@ export class FleetHub implements ScaleOutHost {
     return this.latest.get(deviceId) ?? null;
   }
 
-  /** Alerts go to every staff socket, so the badge is live on every page; students never see them. */
+  /**
+   * Alerts go to every staff socket that may see the device (admins, the instructors of its lab), so that the badge
+   * is live on every page; students never see them.
+   */
   publishAlert(alert: AlertSummary): void {
-    this.dashboards.to(STAFF_ROOM).emit("alert:updated", alert);
+    const rooms = alert.labId ? [ADMIN_ROOM, labStaffRoom(alert.labId)] : [ADMIN_ROOM];
+    this.dashboards.to(rooms).emit("alert:updated", alert);
   }
 
-  /** Deployments, like alerts, go to every staff socket. */
+  /** Deployments, like alerts, go to the staff who may see their devices. */
   publishDeployment(update: DeploymentUpdated): void {
-    this.dashboards.to(STAFF_ROOM).emit("deployment:updated", update);
+    const emit = (rooms: string[]) => this.dashboards.to(rooms).emit("deployment:updated", update);
+    if (update.deviceId) {
+      this.toStaff([update.deviceId], emit);
+      return;
+    }
+    this.track(
+      this.db.prisma.deploymentDevice
+        .findMany({ where: { deploymentId: update.deploymentId }, select: { deviceId: true } })
+        .then((rows) =>
+          this.toStaff(
+            rows.map((r) => r.deviceId),
+            emit,
+          ),
+        ),
+    );
   }
 
-  /** A run's change goes to the staff, and to the student whose run it is (and no other student). */
+  /** A run's change goes to the staff who may see its device, and to the student whose run it is (no other). */
   publishRun(update: RunUpdated): void {
-    this.dashboards.to(STAFF_ROOM).emit("run:updated", update);
+    this.toStaff([update.deviceId], (rooms) => this.dashboards.to(rooms).emit("run:updated", update));
     this.publishRunToStudent(update);
     // A running device samples at the watched rate, so that its result's system stats (load, temperature,
     // throttling, power) rest on one sample a second, not one in ten.
@@ -184,6 +211,45 @@ export class FleetHub implements ScaleOutHost {
       }),
     );
     if (update.status !== "queued" && update.status !== "running") this.runStudents.delete(update.runId);
+  }
+
+  /**
+   * Emits news of devices to the staff rooms that may hear it, in the order asked: at once when this process knows
+   * every device's lab and nothing waits before it, else after the labs are read.
+   */
+  private toStaff(deviceIds: string[], emit: (rooms: string[]) => void): void {
+    if (this.staffQueue === null && deviceIds.every((id) => this.deviceLab.has(id))) {
+      emit(this.staffRoomsOf(deviceIds));
+      return;
+    }
+    const queued = (this.staffQueue ?? Promise.resolve())
+      .then(async () => {
+        for (const id of deviceIds) {
+          if (this.deviceLab.has(id)) continue;
+          this.deviceLab.set(id, (await getDeviceRow(this.db, id))?.labId ?? null);
+        }
+        emit(this.staffRoomsOf(deviceIds));
+      })
+      .finally(() => {
+        if (this.staffQueue === queued) this.staffQueue = null;
+      });
+    this.staffQueue = queued;
+    this.track(queued);
+  }
+
+  private staffRoomsOf(deviceIds: string[]): string[] {
+    const rooms = new Set([ADMIN_ROOM]);
+    for (const id of deviceIds) {
+      const labId = this.deviceLab.get(id);
+      if (labId) rooms.add(labStaffRoom(labId));
+    }
+    return [...rooms];
+  }
+
+  /** Puts a person's dashboard sockets (on every process) in the staff rooms of the labs they now use. */
+  joinStaffLabs(userId: string, labIds: string[]): void {
+    if (labIds.length === 0) return;
+    this.dashboards.in(userRoom(userId)).socketsJoin(labIds.map(labStaffRoom));
   }
 
   /** A lab session changed (status, check-ins, hands): its staff watchers and its students ask for it again. */
@@ -257,8 +323,9 @@ export class FleetHub implements ScaleOutHost {
     };
   }
 
-  async fleetSnapshot(): Promise<DeviceSummary[]> {
-    const rows = await listDeviceRows(this.db);
+  /** The summaries of every device `where` admits (a caller's scope). */
+  async fleetSnapshot(where: Prisma.DeviceWhereInput = {}): Promise<DeviceSummary[]> {
+    const rows = await listDeviceRows(this.db, where);
     // Samples of devices held by another process are not kept here: read them (one query), not their sockets.
     const missing = rows.filter((r) => !this.latest.has(r.id) || this.isRemote(r.id)).map((r) => r.id);
     if (missing.length > 0) {
@@ -294,7 +361,7 @@ export class FleetHub implements ScaleOutHost {
   private emitSummary(row: DeviceRow): void {
     this.noteLab(row.id, row.labId);
     const all = [FLEET_ROOM, deviceRoom(row.id)];
-    if (row.labId) all.push(labRoom(row.labId));
+    if (row.labId) all.push(labRoom(row.labId), fleetLabRoom(row.labId));
     const rooms = this.liveRooms(all);
     if (rooms.length > 0) this.dashboards.to(rooms).emit("device:updated", this.summarize(row));
   }
@@ -379,9 +446,14 @@ export class FleetHub implements ScaleOutHost {
     this.cluster?.scaleOut.deviceDown(deviceId);
     this.intervals.delete(deviceId);
     this.rows.delete(deviceId);
+    this.seen.forget(deviceId);
     await markSeen(this.db, deviceId).catch(() => undefined);
-    this.seenWrittenAt.delete(deviceId);
     await this.publishDevice(deviceId);
+  }
+
+  private get seen(): SeenWriter {
+    this.seenWriter ??= new SeenWriter(this.db);
+    return this.seenWriter;
   }
 
   async samplesStored(deviceId: string, samples: TelemetrySample[]): Promise<void> {
@@ -394,13 +466,11 @@ export class FleetHub implements ScaleOutHost {
     if (oldest < now - ROLLUP_LOOKBACK_MS) this.track(noteLateTelemetry(this.db, deviceId, oldest));
     let row = this.rows.get(deviceId) ?? (await getDeviceRow(this.db, deviceId));
     if (!row) return;
-    if (now - (this.seenWrittenAt.get(deviceId) ?? 0) >= SEEN_WRITE_EVERY_MS) {
-      this.seenWrittenAt.set(deviceId, now);
-      await markSeen(this.db, deviceId, new Date(now));
-      row = { ...row, lastSeenAt: new Date(now) };
-    }
+    // Shown at once; written to the database with every other device due, off this path.
+    if (this.seen.note(deviceId, now)) row = { ...row, lastSeenAt: new Date(now) };
     if (this.agents.has(deviceId)) this.rows.set(deviceId, row);
-    if (this.liveRooms([deviceRoom(deviceId)]).length > 0) {
+    // Checked with one process too: an emit to a room nobody is in still encodes the packet, once per sample.
+    if (this.watchedAnywhere(deviceRoom(deviceId))) {
       const room = this.dashboards.to(deviceRoom(deviceId));
       for (const sample of samples) room.emit("telemetry:sampled", { deviceId, sample });
     }
@@ -454,7 +524,7 @@ export class FleetHub implements ScaleOutHost {
       this.runningDevices.has(deviceId) ||
       this.watchedAnywhere(FLEET_ROOM) ||
       this.watchedAnywhere(deviceRoom(deviceId)) ||
-      (labId != null && this.watchedAnywhere(labRoom(labId)));
+      (labId != null && (this.watchedAnywhere(labRoom(labId)) || this.watchedAnywhere(fleetLabRoom(labId))));
     return watched ? this.config.watchedMs : this.config.idleMs;
   }
 
@@ -463,8 +533,8 @@ export class FleetHub implements ScaleOutHost {
       for (const id of this.agents.keys()) this.pushConfig(id);
     } else if (room.startsWith("device:")) {
       this.pushConfig(room.slice("device:".length));
-    } else if (room.startsWith("lab:")) {
-      const labId = room.slice("lab:".length);
+    } else if (room.startsWith("lab:") || room.startsWith("fleet:lab:")) {
+      const labId = room.slice(room.indexOf("lab:") + "lab:".length);
       for (const id of this.agents.keys()) if (this.deviceLab.get(id) === labId) this.pushConfig(id);
     }
   }

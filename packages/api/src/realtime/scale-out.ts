@@ -1,13 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { RedisAdapter, type RedisAdapterOptions } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
-import {
-  type ClusterAdapterOptions,
-  ClusterAdapterWithHeartbeat,
-  type ClusterMessage,
-  type ClusterResponse,
-  type Offset,
-  type ServerId,
-} from "socket.io-adapter";
 import type { Logger } from "../logger.ts";
 
 type RedisClient = ReturnType<typeof createClient>;
@@ -45,8 +38,9 @@ export interface ScaleOutHost {
 }
 
 /**
- * Several control-plane processes on one Redis: a socket.io adapter (broadcasts, acks, remote disconnects across
- * processes), device presence (which process holds which device), and which dashboard rooms are watched anywhere.
+ * Several control-plane processes on one Redis: socket.io's Redis adapter (broadcasts, acks, remote disconnects
+ * across processes), device presence (which process holds which device), and which dashboard rooms are watched
+ * anywhere.
  *
  * Redis down: publishes fail at once (no offline queue), so every process keeps serving its own sockets; remote
  * devices read as offline until Redis is back. One log line when it goes, one when it returns.
@@ -65,8 +59,13 @@ export class ScaleOut {
   private timer: NodeJS.Timeout | null = null;
   /** Presence changes heard while a refresh runs; null when none runs. */
   private duringRefresh: PresenceMessage[] | null = null;
-  private readonly adapters = new Set<RedisClusterAdapter>();
   private host: ScaleOutHost | null = null;
+  /**
+   * Resolves at the subscriber's first connection. node-redis 4 throws from its socket handler (an uncaught
+   * TypeError in `onReply`) when a subscription queued before the first connection meets a Redis that was not
+   * there at the first attempt, so nothing subscribes before then; after it, node-redis re-subscribes by itself.
+   */
+  private readonly subscriberUp: Promise<void>;
   private healthy = false;
   private downLogged = false;
   private closed = false;
@@ -79,6 +78,7 @@ export class ScaleOut {
     this.pub = createClient({ url: options.url, disableOfflineQueue: true });
     // The subscriber keeps its queue: its subscriptions are (re)sent when the connection comes (back).
     this.sub = createClient({ url: options.url });
+    this.subscriberUp = new Promise((resolve) => this.sub.once("ready", () => resolve()));
     for (const [name, client] of [
       ["publisher", this.pub],
       ["subscriber", this.sub],
@@ -86,10 +86,6 @@ export class ScaleOut {
       client.on("error", (err: Error) => this.markDown(name, err));
       client.on("ready", () => this.markUp());
     }
-  }
-
-  get channelPrefix(): string {
-    return this.prefix;
   }
 
   /** True while both Redis connections are up. */
@@ -100,8 +96,8 @@ export class ScaleOut {
   /** Connects (without waiting for Redis: a process starts and serves its own sockets while Redis is away). */
   start(host: ScaleOutHost): void {
     this.host = host;
-    void this.sub
-      .subscribe(this.key("presence"), (raw) => this.onPresence(raw))
+    void this.subscriberUp
+      .then(() => this.sub.subscribe(this.key("presence"), (raw) => this.onPresence(raw)))
       .catch((err: unknown) => this.log.debug({ err }, "presence subscription deferred"));
     this.pub.connect().catch((err: unknown) => this.markDown("publisher", err as Error));
     this.sub.connect().catch((err: unknown) => this.markDown("subscriber", err as Error));
@@ -121,15 +117,22 @@ export class ScaleOut {
         .exec()
         .catch(() => undefined);
     }
-    await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
+    // QUIT waits for a reply, which never comes while Redis is away.
+    await Promise.allSettled([this.pub, this.sub].map((c) => (c.isReady ? c.quit() : c.disconnect())));
   }
 
-  /** The adapter class for socket.io's `adapter` option (it is constructed per namespace, with `new`). */
-  adapter(opts: ClusterAdapterOptions = {}) {
-    const scaleOut = this;
-    return class extends RedisClusterAdapter {
-      constructor(nsp: { name: string }) {
-        super(nsp, scaleOut, opts);
+  /**
+   * The adapter class for socket.io's `adapter` option (constructed per namespace, with `new`): the official
+   * @socket.io/redis-adapter on this process's two connections, its channels under this prefix.
+   */
+  adapter(): new (nsp: unknown) => RedisAdapter {
+    const onError = (err: unknown) => this.log.debug({ err }, "scale-out message not sent");
+    const pub = handledView(this.pub, onError, Promise.resolve());
+    const sub = handledView(this.sub, onError, this.subscriberUp);
+    const opts: Partial<RedisAdapterOptions> = { key: this.prefix, publishOnSpecificResponseChannel: true };
+    return class extends HandledRedisAdapter {
+      constructor(nsp: unknown) {
+        super(nsp, pub, sub, opts);
       }
     };
   }
@@ -186,32 +189,6 @@ export class ScaleOut {
       .catch((err: unknown) => this.log.debug({ err }, "watches not announced"));
   }
 
-  /** @internal the adapter's transport */
-  async publishRaw(channel: string, payload: string): Promise<void> {
-    if (!this.pub.isReady) throw new Error("Redis is not reachable");
-    await this.pub.publish(channel, payload);
-  }
-
-  /** @internal resolves once subscribed (node-redis subscribes again by itself after a reconnect) */
-  async subscribeRaw(channel: string, listener: (payload: string) => void): Promise<void> {
-    await this.sub.subscribe(channel, listener);
-  }
-
-  /** @internal */
-  unsubscribeRaw(channel: string): void {
-    if (this.sub.isReady) void this.sub.unsubscribe(channel).catch(() => undefined);
-  }
-
-  /** @internal adapters say hello again whenever Redis (re)connects, so that the others count them at once */
-  register(adapter: RedisClusterAdapter): void {
-    this.adapters.add(adapter);
-  }
-
-  /** @internal */
-  unregister(adapter: RedisClusterAdapter): void {
-    this.adapters.delete(adapter);
-  }
-
   private key(name: string): string {
     return `${this.prefix}:${name}`;
   }
@@ -236,9 +213,6 @@ export class ScaleOut {
     if (this.downLogged) this.log.warn("Redis is reachable again: scale-out resumed");
     else this.log.info({ node: this.nodeId }, "scale-out on Redis started");
     this.downLogged = false;
-    // Without this, a process that started (or came back) while Redis was away would be counted by the others
-    // only at its next heartbeat, and a broadcast with an ack would not wait for its answer meanwhile.
-    for (const adapter of this.adapters) adapter.init();
     void this.refresh();
   }
 
@@ -330,62 +304,49 @@ export class ScaleOut {
 }
 
 /**
- * socket.io's cluster adapter over Redis pub/sub: one channel per namespace for messages, one per process for
- * responses (acks of a broadcast, fetched sockets). Heartbeats tell each process how many others answer.
- * JSON on the wire: LabFleet's events carry no binary.
+ * The official adapter fires `publish`, `(p)subscribe` and `PUBSUB NUMSUB` and never handles their failure, and
+ * socket.io does not catch a failed server count: while Redis is away each would be an unhandled rejection, which
+ * ends a Node 20 process. So the adapter gets clients whose every promise is handled (`handledView`), and while
+ * Redis cannot say how many processes listen, only this one counts: a broadcast with an ack waits for the local
+ * sockets' answers only, and `fetchSockets` returns the local sockets.
  */
-export class RedisClusterAdapter extends ClusterAdapterWithHeartbeat {
-  private readonly channel: string;
-  private readonly responseChannel: string;
-
-  constructor(
-    nsp: { name: string },
-    private readonly scaleOut: ScaleOut,
-    opts: ClusterAdapterOptions,
-  ) {
-    super(nsp, opts);
-    this.channel = `${scaleOut.channelPrefix}:io#${nsp.name}#`;
-    this.responseChannel = `${this.channel}${this.uid}#`;
-    scaleOut.register(this);
-    Promise.all([
-      scaleOut.subscribeRaw(this.channel, (raw) => {
-        const message = parse<ClusterMessage>(raw);
-        if (message) this.onMessage(message);
-      }),
-      scaleOut.subscribeRaw(this.responseChannel, (raw) => {
-        const response = parse<ClusterResponse>(raw);
-        if (response) this.onResponse(response);
-      }),
-    ]).then(
-      // Subscribed: say hello now, so that the answers to it (the other processes' heartbeats) are heard.
-      () => {
-        if (scaleOut.connected) this.init();
-      },
-      () => undefined,
-    );
-  }
-
-  protected override async doPublish(message: ClusterMessage): Promise<Offset> {
-    await this.scaleOut.publishRaw(this.channel, JSON.stringify(message));
-    return "";
-  }
-
-  protected override async doPublishResponse(requesterUid: ServerId, response: ClusterResponse): Promise<void> {
-    await this.scaleOut.publishRaw(`${this.channel}${requesterUid}#`, JSON.stringify(response));
-  }
-
-  override close(): void {
-    this.scaleOut.unregister(this);
-    super.close();
-    this.scaleOut.unsubscribeRaw(this.channel);
-    this.scaleOut.unsubscribeRaw(this.responseChannel);
+class HandledRedisAdapter extends RedisAdapter {
+  override serverCount(): Promise<number> {
+    return super.serverCount().catch(() => 1);
   }
 }
 
-function parse<T>(raw: string): T | null {
-  try {
-    return JSON.parse(raw) as T;
-  } catch {
-    return null;
-  }
+/**
+ * What @socket.io/redis-adapter calls on a node-redis 4 client (it recognises one by `pSubscribe` and `sSubscribe`),
+ * each promise with a handler attached. The promise is still returned, so a caller that awaits it sees the failure.
+ * (Un)subscriptions wait for `connectedOnce`, in the order they were asked for.
+ */
+function handledView(client: RedisClient, onError: (err: unknown) => void, connectedOnce: Promise<void>) {
+  const handled = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(onError);
+    return promise;
+  };
+  const later = <A extends unknown[]>(command: (...args: A) => Promise<void>) => {
+    return (...args: A) => handled(connectedOnce.then(() => command.apply(client, args)));
+  };
+  const view = {
+    publish: (channel: string, message: string | Buffer) => handled(client.publish(channel, message)),
+    sendCommand: (args: string[]) => handled(client.sendCommand(args)),
+    subscribe: later(client.subscribe),
+    unsubscribe: later(client.unsubscribe),
+    pSubscribe: later(client.pSubscribe),
+    pUnsubscribe: later(client.pUnsubscribe),
+    sSubscribe: later(client.sSubscribe),
+    sUnsubscribe: later(client.sUnsubscribe),
+    // The adapter adds an error listener that only warns when it is the client's sole one.
+    on(event: string, listener: (...args: unknown[]) => void) {
+      client.on(event, listener);
+      return view;
+    },
+    off(event: string, listener: (...args: unknown[]) => void) {
+      client.off(event, listener);
+      return view;
+    },
+  };
+  return view;
 }

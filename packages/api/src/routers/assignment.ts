@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Actor } from "../services/classroom/access.ts";
 import {
   assignmentListItemSchema,
   assignmentViewSchema,
@@ -37,7 +36,6 @@ import { audited } from "../trpc/audit.ts";
 import { protectedProcedure, router } from "../trpc/init.ts";
 
 const id = z.string().min(1).max(64);
-const actorOf = (user: { id: string; role: Actor["role"] }): Actor => ({ id: user.id, role: user.role });
 
 /**
  * Assignments, student runs, submissions, grades and the gradebook. Every procedure authorizes through
@@ -47,43 +45,43 @@ export const assignmentRouter = router({
   list: protectedProcedure
     .input(z.object({ classId: id }))
     .output(z.array(assignmentListItemSchema))
-    .query(({ ctx, input }) => listAssignments(ctx.db, actorOf(ctx.user), input.classId)),
+    .query(({ ctx, input }) => listAssignments(ctx.db, ctx.actor, input.classId)),
 
   get: protectedProcedure
     .input(z.object({ id }))
     .output(assignmentViewSchema)
-    .query(({ ctx, input }) => getAssignment(ctx.db, actorOf(ctx.user), input.id)),
+    .query(({ ctx, input }) => getAssignment(ctx.db, ctx.actor, input.id)),
 
   create: protectedProcedure
     .use(audited("assignment.create"))
     .input(createAssignmentInput)
     .output(assignmentViewSchema)
-    .mutation(({ ctx, input }) => createAssignment(ctx.db, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => createAssignment(ctx.db, ctx.actor, input)),
 
   update: protectedProcedure
     .use(audited("assignment.update"))
     .input(updateAssignmentInput)
     .output(assignmentViewSchema)
-    .mutation(({ ctx, input }) => updateAssignment(ctx.db, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => updateAssignment(ctx.db, ctx.actor, input)),
 
   publish: protectedProcedure
     .use(audited("assignment.publish"))
     .input(z.object({ id }))
     .output(assignmentViewSchema)
-    .mutation(({ ctx, input }) => setPublished(ctx.db, actorOf(ctx.user), input.id, true)),
+    .mutation(({ ctx, input }) => setPublished(ctx.db, ctx.actor, input.id, true)),
 
   unpublish: protectedProcedure
     .use(audited("assignment.unpublish"))
     .input(z.object({ id }))
     .output(assignmentViewSchema)
-    .mutation(({ ctx, input }) => setPublished(ctx.db, actorOf(ctx.user), input.id, false)),
+    .mutation(({ ctx, input }) => setPublished(ctx.db, ctx.actor, input.id, false)),
 
   delete: protectedProcedure
     .use(audited("assignment.delete"))
     .input(z.object({ id }))
     .output(z.object({ ok: z.literal(true) }))
     .mutation(async ({ ctx, input }) => {
-      await deleteAssignment(ctx.db, actorOf(ctx.user), input.id);
+      await deleteAssignment(ctx.db, ctx.actor, input.id);
       return { ok: true as const };
     }),
 
@@ -91,24 +89,24 @@ export const assignmentRouter = router({
   mySeat: protectedProcedure
     .input(z.object({ assignmentId: id }))
     .output(seatViewSchema)
-    .query(({ ctx, input }) => mySeat({ db: ctx.db, hub: ctx.hub }, actorOf(ctx.user), input.assignmentId)),
+    .query(({ ctx, input }) => mySeat({ db: ctx.db, hub: ctx.hub }, ctx.actor, input.assignmentId)),
 
   /** A student's run on their checked-in device, within the assignment's bounds. */
   startRun: protectedProcedure
     .input(startStudentRunInput)
     .output(runDetailSchema)
-    .mutation(({ ctx, input }) => startStudentRun({ db: ctx.db, hub: ctx.hub }, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => startStudentRun({ db: ctx.db, hub: ctx.hub }, ctx.actor, input)),
 
   myRuns: protectedProcedure
     .input(z.object({ assignmentId: id }))
     .output(z.array(runSummarySchema))
-    .query(({ ctx, input }) => myRuns(ctx.db, actorOf(ctx.user), input.assignmentId)),
+    .query(({ ctx, input }) => myRuns(ctx.db, ctx.actor, input.assignmentId)),
 
   submit: protectedProcedure
     .input(submitInput)
     .output(submissionViewSchema)
     .mutation(async ({ ctx, input }) => {
-      const actor = actorOf(ctx.user);
+      const actor = ctx.actor;
       return getSubmission(ctx.db, actor, await submitRun(ctx.db, actor, input));
     }),
 
@@ -116,29 +114,29 @@ export const assignmentRouter = router({
   submissions: protectedProcedure
     .input(z.object({ assignmentId: id, studentId: id.optional() }))
     .output(z.array(submissionViewSchema))
-    .query(({ ctx, input }) => listSubmissions(ctx.db, actorOf(ctx.user), input)),
+    .query(({ ctx, input }) => listSubmissions(ctx.db, ctx.actor, input)),
 
   override: protectedProcedure
     .use(audited("grade.override"))
     .input(overrideInput)
     .output(submissionViewSchema)
-    .mutation(({ ctx, input }) => overrideGrade(ctx.db, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => overrideGrade(ctx.db, ctx.actor, input)),
 
   gradebook: protectedProcedure
     .input(z.object({ classId: id }))
     .output(gradebookSchema)
-    .query(({ ctx, input }) => gradebook(ctx.db, actorOf(ctx.user), input.classId)),
+    .query(({ ctx, input }) => gradebook(ctx.db, ctx.actor, input.classId)),
 
   exportCsv: protectedProcedure
     .input(z.object({ classId: id }))
     .output(z.object({ filename: z.string(), csv: z.string() }))
     .query(async ({ ctx, input }) => ({
       filename: `gradebook-${input.classId}.csv`,
-      csv: await gradebookCsv(ctx.db, actorOf(ctx.user), input.classId),
+      csv: await gradebookCsv(ctx.db, ctx.actor, input.classId),
     })),
 
   leaderboard: protectedProcedure
     .input(z.object({ assignmentId: id }))
     .output(leaderboardSchema)
-    .query(({ ctx, input }) => leaderboard(ctx.db, actorOf(ctx.user), input.assignmentId)),
+    .query(({ ctx, input }) => leaderboard(ctx.db, ctx.actor, input.assignmentId)),
 });

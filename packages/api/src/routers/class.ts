@@ -89,19 +89,15 @@ const rosterPreview = z.object({
 const credential = z.object({ userId: z.string(), name: z.string(), username: z.string(), password: z.string() });
 const ok = z.object({ ok: z.literal(true) });
 
-function actorOf(user: { id: string; role: "admin" | "instructor" | "student" }) {
-  return { id: user.id, role: user.role };
-}
-
 /** Classes, rosters and student accounts. Who may do what is decided in services/classroom/access.ts. */
 export const classRouter = router({
   /** The classes the caller teaches or attends. */
-  list: protectedProcedure.output(z.array(classSummary)).query(({ ctx }) => listClasses(ctx.db, actorOf(ctx.user))),
+  list: protectedProcedure.output(z.array(classSummary)).query(({ ctx }) => listClasses(ctx.db, ctx.actor)),
 
   get: protectedProcedure
     .input(classIdInput)
     .output(classDetail)
-    .query(({ ctx, input }) => getClass(ctx.db, actorOf(ctx.user), input.classId)),
+    .query(({ ctx, input }) => getClass(ctx.db, ctx.actor, input.classId)),
 
   /** Instructors and admins create classes; the creator teaches it. */
   create: staffProcedure
@@ -109,7 +105,7 @@ export const classRouter = router({
     .input(createClassInput)
     .output(z.object({ id: z.string(), joinCode: z.string() }))
     .mutation(async ({ ctx, input }) => {
-      const created = await createClass(ctx.db, actorOf(ctx.user), input);
+      const created = await createClass(ctx.db, ctx.actor, input);
       ctx.log.info({ classId: created.id, userId: ctx.user.id }, "class created");
       return created;
     }),
@@ -119,7 +115,7 @@ export const classRouter = router({
     .input(updateClassInput)
     .output(ok)
     .mutation(async ({ ctx, input }) => {
-      await updateClass(ctx.db, actorOf(ctx.user), input);
+      await updateClass(ctx.db, ctx.actor, input);
       return { ok: true as const };
     }),
 
@@ -127,14 +123,14 @@ export const classRouter = router({
     .use(audited("class.addInstructor"))
     .input(addInstructorInput)
     .output(instructorView)
-    .mutation(({ ctx, input }) => addInstructor(ctx.db, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => addInstructor(ctx.db, ctx.actor, input)),
 
   removeInstructor: protectedProcedure
     .use(audited("class.removeInstructor"))
     .input(classMemberInput)
     .output(ok)
     .mutation(async ({ ctx, input }) => {
-      await removeInstructor(ctx.db, actorOf(ctx.user), input);
+      await removeInstructor(ctx.db, ctx.actor, input);
       return { ok: true as const };
     }),
 
@@ -143,26 +139,26 @@ export const classRouter = router({
     .input(classIdInput)
     .output(z.object({ joinCode: z.string() }))
     .mutation(async ({ ctx, input }) => ({
-      joinCode: await regenerateJoinCode(ctx.db, actorOf(ctx.user), input.classId),
+      joinCode: await regenerateJoinCode(ctx.db, ctx.actor, input.classId),
     })),
 
   /** A student joins a class with the code their instructor gave them. */
   join: protectedProcedure
     .input(joinClassInput)
     .output(z.object({ classId: z.string(), name: z.string(), term: z.string(), alreadyJoined: z.boolean() }))
-    .mutation(({ ctx, input }) => joinClass(ctx.db, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => joinClass(ctx.db, ctx.actor, input)),
 
   roster: protectedProcedure
     .input(classIdInput)
     .output(z.array(rosterStudent))
-    .query(({ ctx, input }) => listRoster(ctx.db, actorOf(ctx.user), input.classId)),
+    .query(({ ctx, input }) => listRoster(ctx.db, ctx.actor, input.classId)),
 
   removeStudent: protectedProcedure
     .use(audited("class.removeStudent"))
     .input(rosterMemberInput)
     .output(ok)
     .mutation(async ({ ctx, input }) => {
-      await removeStudent(ctx.db, actorOf(ctx.user), input);
+      await removeStudent(ctx.db, ctx.actor, input);
       return { ok: true as const };
     }),
 
@@ -170,7 +166,7 @@ export const classRouter = router({
   importPreview: protectedProcedure
     .input(rosterImportInput)
     .output(rosterPreview)
-    .mutation(({ ctx, input }) => previewRosterImport(ctx.db, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => previewRosterImport(ctx.db, ctx.actor, input)),
 
   /** Imports a roster CSV, all or nothing; answers the new accounts' passwords, once. */
   importCommit: protectedProcedure
@@ -189,12 +185,12 @@ export const classRouter = router({
         csv: z.string(),
       }),
     )
-    .mutation(({ ctx, input }) => commitRosterImport(ctx.db, ctx.auth, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => commitRosterImport(ctx.db, ctx.auth, ctx.actor, input)),
 
   /** A new generated password for a student of the class, answered once; their sessions end. */
   resetCredentials: protectedProcedure
     .use(audited("class.resetCredentials"))
     .input(resetCredentialsInput)
     .output(credential.extend({ csv: z.string() }))
-    .mutation(({ ctx, input }) => resetCredentials(ctx.db, ctx.auth, actorOf(ctx.user), input)),
+    .mutation(({ ctx, input }) => resetCredentials(ctx.db, ctx.auth, ctx.actor, input)),
 });

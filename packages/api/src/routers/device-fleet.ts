@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { addDeviceTag, listDeviceAttributes, removeDeviceTag, tagSchema } from "../services/device-tags.ts";
+import { requireDevice, scopedLabIds } from "../services/fleet-scope.ts";
 import { deviceHistory, deviceHistorySchema, historyRangeSchema } from "../services/history.ts";
 import { staffProcedure } from "../trpc/init.ts";
 
@@ -12,7 +13,10 @@ export const deviceFleetProcedures = {
   history: staffProcedure
     .input(z.object({ id: deviceId, range: historyRangeSchema }))
     .output(deviceHistorySchema)
-    .query(({ ctx, input }) => deviceHistory(ctx.db, input.id, input.range, Date.now())),
+    .query(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
+      return deviceHistory(ctx.db, input.id, input.range, Date.now());
+    }),
 
   /** Tags, seat and hardware of every device, for the fleet list's filters. */
   attributes: staffProcedure
@@ -28,15 +32,21 @@ export const deviceFleetProcedures = {
         }),
       ),
     )
-    .query(({ ctx }) => listDeviceAttributes(ctx.db)),
+    .query(async ({ ctx }) => listDeviceAttributes(ctx.db, await scopedLabIds(ctx.db, ctx.actor))),
 
   addTag: staffProcedure
     .input(tagInput)
     .output(z.object({ tags: z.array(z.string()) }))
-    .mutation(async ({ ctx, input }) => ({ tags: await addDeviceTag(ctx.db, input.id, input.tag) })),
+    .mutation(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
+      return { tags: await addDeviceTag(ctx.db, input.id, input.tag) };
+    }),
 
   removeTag: staffProcedure
     .input(tagInput)
     .output(z.object({ tags: z.array(z.string()) }))
-    .mutation(async ({ ctx, input }) => ({ tags: await removeDeviceTag(ctx.db, input.id, input.tag) })),
+    .mutation(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
+      return { tags: await removeDeviceTag(ctx.db, input.id, input.tag) };
+    }),
 };

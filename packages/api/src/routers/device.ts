@@ -3,6 +3,7 @@ import { z } from "zod";
 import { rotateIfConnected } from "../realtime/credential-rotation.ts";
 import { deviceNameSchema, getDeviceDetail, renameDevice, revokeDevice } from "../services/device.ts";
 import { requestCredentialRotation, rotationRequested } from "../services/device-credential.ts";
+import { deviceWhere, requireDevice } from "../services/fleet-scope.ts";
 import { audited } from "../trpc/audit.ts";
 import { router, staffProcedure } from "../trpc/init.ts";
 import { deviceFleetProcedures } from "./device-fleet.ts";
@@ -20,12 +21,15 @@ const deviceDetailOutput = z.object({
 
 export const deviceRouter = router({
   ...deviceFleetProcedures,
-  list: staffProcedure.output(z.array(deviceSummarySchema)).query(({ ctx }) => ctx.hub.fleetSnapshot()),
+  list: staffProcedure
+    .output(z.array(deviceSummarySchema))
+    .query(({ ctx }) => ctx.hub.fleetSnapshot(deviceWhere(ctx.actor))),
 
   get: staffProcedure
     .input(idInput)
     .output(deviceDetailOutput)
     .query(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
       const d = await getDeviceDetail(ctx.db, input.id);
       return {
         device: ctx.hub.summarize(d.row),
@@ -42,6 +46,7 @@ export const deviceRouter = router({
     .input(idInput.extend({ name: deviceNameSchema }))
     .output(deviceSummarySchema)
     .mutation(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
       const row = await renameDevice(ctx.db, input.id, input.name);
       await ctx.hub.publishDevice(row.id);
       return ctx.hub.summarize(row);
@@ -52,6 +57,7 @@ export const deviceRouter = router({
     .input(idInput)
     .output(deviceSummarySchema)
     .mutation(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
       const row = await revokeDevice(ctx.db, input.id);
       ctx.hub.disconnectDevice(row.id, "This device was revoked in the dashboard.");
       ctx.log.info({ deviceId: row.id, userId: ctx.user.id }, "device revoked");
@@ -68,6 +74,7 @@ export const deviceRouter = router({
     .input(idInput)
     .output(z.object({ id: z.string(), status: z.enum(["rotated", "pending"]) }))
     .mutation(async ({ ctx, input }) => {
+      await requireDevice(ctx.db, ctx.actor, input.id);
       await requestCredentialRotation(ctx.db, input.id);
       let outcome = await rotateIfConnected(input.id);
       // A rotation already under way when this one was asked for answers for the earlier request only.

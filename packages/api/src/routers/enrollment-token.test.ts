@@ -25,7 +25,13 @@ describe("enrollmentToken router", () => {
   test("an instructor creates, lists and revokes a token; only its hash is stored", async () => {
     const instructor = await cp.user("instructor");
     const api = cp.caller(instructor);
-    const created = await api.enrollmentToken.create({ label: "Room 101", expiresInHours: 24, maxUses: 30 });
+    const lab = await api.lab.create({ name: "Room 101", rows: 1, cols: 1 });
+    const created = await api.enrollmentToken.create({
+      label: "Room 101",
+      expiresInHours: 24,
+      maxUses: 30,
+      labId: lab.id,
+    });
     assert.match(created.token, /^lfe_[A-Za-z0-9_-]{43}$/);
     const hoursAhead = (created.expiresAt.getTime() - Date.now()) / 3_600_000;
     assert.ok(hoursAhead > 23.9 && hoursAhead <= 24, `expires in ${hoursAhead} h`);

@@ -5,12 +5,12 @@ import { rejectsWith } from "../testing/trpc-assert.ts";
 
 describe("lab router: labs, seats and device tags", () => {
   let cp: TestControlPlane;
-  let instructor: TestUser;
+  let admin: TestUser;
   const devices: string[] = [];
 
   before(async () => {
     cp = await startTestControlPlane();
-    instructor = await cp.user("instructor");
+    admin = await cp.user("admin");
     for (const name of ["pc-1", "pc-2", "pc-3"]) {
       const d = await cp.db.prisma.device.create({ data: { name, hostname: name }, select: { id: true } });
       devices.push(d.id);
@@ -32,7 +32,7 @@ describe("lab router: labs, seats and device tags", () => {
   });
 
   test("a lab is created with its seat grid, renamed, resized and validated", async () => {
-    const api = cp.caller(instructor);
+    const api = cp.caller(admin);
     const lab = await api.lab.create({ name: "Room 101", rows: 3, cols: 12 });
     assert.equal(lab.hotTempC, 85, "the default hot threshold");
     const seats = await cp.db.prisma.seat.findMany({
@@ -67,7 +67,7 @@ describe("lab router: labs, seats and device tags", () => {
   });
 
   test("placing, moving and unplacing devices; an occupied seat is refused", async () => {
-    const api = cp.caller(instructor);
+    const api = cp.caller(admin);
     const lab = await api.lab.create({ name: "Lab P", rows: 2, cols: 3 });
     const other = await api.lab.create({ name: "Lab Q", rows: 1, cols: 1 });
     const [d1, d2, d3] = devices as [string, string, string];
@@ -122,7 +122,7 @@ describe("lab router: labs, seats and device tags", () => {
   });
 
   test("device tags: lowercase words, no duplicates, at most 16", async () => {
-    const api = cp.caller(instructor);
+    const api = cp.caller(admin);
     const id = devices[2] as string;
     assert.deepEqual((await api.device.addTag({ id, tag: "npu" })).tags, ["npu"]);
     assert.deepEqual((await api.device.addTag({ id, tag: "npu" })).tags, ["npu"], "adding twice is a no-op");

@@ -30,6 +30,11 @@ const TEACH = e({ otherStudent: NF, student: F, otherInstructor: NF, instructor:
 const VIEW = e({ otherStudent: NF, student: OK, otherInstructor: NF, instructor: OK, admin: OK });
 /** A student's own action in class A (check in, raise a hand, run, submit): staff are refused, outsiders see nothing. */
 const STUDENT_OWN = e({ otherStudent: NF, student: OK, otherInstructor: F, instructor: F, admin: F });
+/**
+ * Room 101 and its devices (fleet-scope.ts): the admin, and class A's instructor, whose session is there; to the
+ * instructor of another class they do not exist.
+ */
+const ROOM = e({ otherStudent: F, student: F, otherInstructor: NF, instructor: OK, admin: OK });
 
 interface Ctx {
   cp: TestControlPlane;
@@ -47,8 +52,14 @@ interface Row {
 const admin = (c: Ctx) => c.cp.caller(c.s.users.admin);
 const teacher = (c: Ctx) => c.cp.caller(c.s.users.instructor);
 const freshLab = async (c: Ctx) => admin(c).lab.create({ name: unique("Lab "), rows: 1, cols: 2 });
+/** A new device in Room 101 (not on a seat). */
 const freshDevice = (c: Ctx) =>
-  c.cp.db.prisma.device.create({ data: { name: unique("pc-"), hostname: unique("pc-") }, select: { id: true } });
+  c.cp.db.prisma.device.create({
+    data: { name: unique("pc-"), hostname: unique("pc-"), labId: c.s.lab.id },
+    select: { id: true },
+  });
+/** A lab class A's instructor made: theirs to change. */
+const teachersLab = async (c: Ctx) => teacher(c).lab.create({ name: unique("Lab "), rows: 1, cols: 2 });
 const freshUser = async (c: Ctx, role: "student" | "instructor") => {
   const u = await c.cp.user(role);
   await c.cp.db.prisma.user.update({ where: { id: u.id }, data: { username: unique(`${role}-`) } });
@@ -102,33 +113,42 @@ const MATRIX: Record<string, Row> = {
   },
   "user.resetPassword": { expect: ADMIN, input: async (c) => ({ userId: (await freshUser(c, "student")).id }) },
 
-  "device.history": { expect: STAFF, input: (c) => ({ id: c.s.devices.a.id, range: "hour" }) },
+  "device.history": { expect: ROOM, input: (c) => ({ id: c.s.devices.a.id, range: "hour" }) },
   "device.attributes": { expect: STAFF },
-  "device.addTag": { expect: STAFF, input: (c) => ({ id: c.s.devices.b.id, tag: "matrix" }) },
-  "device.removeTag": { expect: STAFF, input: (c) => ({ id: c.s.devices.b.id, tag: "matrix" }) },
+  "device.addTag": { expect: ROOM, input: (c) => ({ id: c.s.devices.b.id, tag: "matrix" }) },
+  "device.removeTag": { expect: ROOM, input: (c) => ({ id: c.s.devices.b.id, tag: "matrix" }) },
   "device.list": { expect: STAFF },
-  "device.get": { expect: STAFF, input: (c) => ({ id: c.s.devices.a.id }) },
-  "device.rename": { expect: STAFF, input: async (c) => ({ id: (await freshDevice(c)).id, name: "Renamed" }) },
-  "device.revoke": { expect: STAFF, input: async (c) => ({ id: (await freshDevice(c)).id }) },
-  "device.rotateCredential": { expect: STAFF, input: async (c) => ({ id: (await freshDevice(c)).id }) },
+  "device.get": { expect: ROOM, input: (c) => ({ id: c.s.devices.a.id }) },
+  "device.rename": { expect: ROOM, input: async (c) => ({ id: (await freshDevice(c)).id, name: "Renamed" }) },
+  "device.revoke": { expect: ROOM, input: async (c) => ({ id: (await freshDevice(c)).id }) },
+  "device.rotateCredential": { expect: ROOM, input: async (c) => ({ id: (await freshDevice(c)).id }) },
 
   "enrollmentToken.list": { expect: STAFF },
+  // An instructor's token names a lab they use.
   "enrollmentToken.create": {
-    expect: STAFF,
-    input: () => ({ label: unique("token "), expiresInHours: 1, maxUses: 1 }),
+    expect: ROOM,
+    input: (c) => ({ label: unique("token "), expiresInHours: 1, maxUses: 1, labId: c.s.lab.id }),
   },
+  // An instructor revokes the tokens they made (this one is class A's instructor's); an admin any.
   "enrollmentToken.revoke": {
-    expect: STAFF,
+    expect: ROOM,
     input: async (c) => ({
-      id: (await admin(c).enrollmentToken.create({ label: unique("t"), expiresInHours: 1, maxUses: 1 })).id,
+      id: (
+        await teacher(c).enrollmentToken.create({
+          label: unique("t"),
+          expiresInHours: 1,
+          maxUses: 1,
+          labId: c.s.lab.id,
+        })
+      ).id,
     }),
   },
 
   "alert.list": { expect: STAFF, input: () => ({}) },
-  "alert.get": { expect: STAFF, input: (c) => ({ id: c.s.alert.id }) },
+  "alert.get": { expect: ROOM, input: (c) => ({ id: c.s.alert.id }) },
   "alert.counts": { expect: STAFF },
   "alert.acknowledge": {
-    expect: STAFF,
+    expect: ROOM,
     input: async (c) => ({
       id: (
         await c.cp.db.prisma.alert.create({
@@ -141,10 +161,10 @@ const MATRIX: Record<string, Row> = {
   "alertRule.list": { expect: STAFF, input: () => ({ labId: null }) },
   "alertRule.labs": { expect: STAFF },
   "alertRule.update": {
-    expect: STAFF,
+    expect: ROOM,
     input: (c) => ({ labId: c.s.lab.id, kind: "cpu_temp", threshold: 85, forS: 60, enabled: true }),
   },
-  "alertRule.reset": { expect: STAFF, input: (c) => ({ labId: c.s.lab.id, kind: "cpu_temp" }) },
+  "alertRule.reset": { expect: ROOM, input: (c) => ({ labId: c.s.lab.id, kind: "cpu_temp" }) },
 
   "webhook.list": { expect: ADMIN },
   "webhook.create": { expect: ADMIN, input: () => ({ name: unique("hook "), url: "http://127.0.0.1:9/hook" }) },
@@ -162,19 +182,20 @@ const MATRIX: Record<string, Row> = {
   "settings.disableMetrics": { expect: ADMIN },
 
   "lab.list": { expect: STAFF },
-  "lab.get": { expect: STAFF, input: (c) => ({ id: c.s.lab.id }) },
+  "lab.get": { expect: ROOM, input: (c) => ({ id: c.s.lab.id }) },
   "lab.create": { expect: STAFF, input: () => ({ name: unique("Lab "), rows: 1, cols: 1 }) },
-  "lab.update": { expect: STAFF, input: async (c) => ({ id: (await freshLab(c)).id, name: unique("Lab ") }) },
-  "lab.delete": { expect: STAFF, input: async (c) => ({ id: (await freshLab(c)).id }) },
+  "lab.choices": { expect: STAFF },
+  "lab.update": { expect: ROOM, input: async (c) => ({ id: (await teachersLab(c)).id, name: unique("Lab ") }) },
+  "lab.delete": { expect: ROOM, input: async (c) => ({ id: (await teachersLab(c)).id }) },
   "lab.placeDevice": {
-    expect: STAFF,
-    input: async (c) => ({ labId: (await freshLab(c)).id, seatLabel: "A1", deviceId: (await freshDevice(c)).id }),
+    expect: ROOM,
+    input: async (c) => ({ labId: (await teachersLab(c)).id, seatLabel: "A1", deviceId: (await freshDevice(c)).id }),
   },
   "lab.unplaceDevice": {
-    expect: STAFF,
+    expect: ROOM,
     input: async (c) => {
       const deviceId = (await freshDevice(c)).id;
-      await admin(c).lab.placeDevice({ labId: (await freshLab(c)).id, seatLabel: "A1", deviceId });
+      await admin(c).lab.placeDevice({ labId: (await teachersLab(c)).id, seatLabel: "A1", deviceId });
       return { deviceId };
     },
   },
@@ -185,25 +206,25 @@ const MATRIX: Record<string, Row> = {
   "model.remove": { expect: STAFF, input: async (c) => ({ id: (await createModel(c.cp)).modelId }) },
 
   "deployment.checkFit": {
-    expect: STAFF,
+    expect: ROOM,
     input: (c) => ({ versionId: c.s.versionId, target: { kind: "devices", deviceIds: [c.s.devices.b.id] } }),
   },
   "deployment.create": {
-    expect: STAFF,
+    expect: ROOM,
     input: async (c) => ({
       versionId: (await createModel(c.cp)).versions[0]?.id,
       target: { kind: "devices", deviceIds: [c.s.devices.b.id] },
     }),
   },
   "deployment.list": { expect: STAFF, input: () => ({}) },
-  "deployment.get": { expect: STAFF, input: (c) => ({ id: c.s.deployment.id }) },
-  "deployment.rollback": { expect: STAFF, input: async (c) => ({ id: await freshDeployment(c, true) }) },
-  "deployment.remove": { expect: STAFF, input: async (c) => ({ id: await freshDeployment(c) }) },
+  "deployment.get": { expect: ROOM, input: (c) => ({ id: c.s.deployment.id }) },
+  "deployment.rollback": { expect: ROOM, input: async (c) => ({ id: await freshDeployment(c, true) }) },
+  "deployment.remove": { expect: ROOM, input: async (c) => ({ id: await freshDeployment(c) }) },
 
-  "run.start": { expect: STAFF, input: (c) => ({ versionId: c.s.versionId, deviceId: c.s.devices.b.id, spec }) },
-  "run.startRoom": { expect: STAFF, input: (c) => ({ versionId: c.s.versionId, labId: c.s.lab.id, spec }) },
+  "run.start": { expect: ROOM, input: (c) => ({ versionId: c.s.versionId, deviceId: c.s.devices.b.id, spec }) },
+  "run.startRoom": { expect: ROOM, input: (c) => ({ versionId: c.s.versionId, labId: c.s.lab.id, spec }) },
   "run.cancel": {
-    expect: STAFF,
+    expect: ROOM,
     input: async (c) => ({
       id: (
         await c.cp.db.prisma.run.create({
@@ -214,7 +235,7 @@ const MATRIX: Record<string, Row> = {
   },
   "run.list": { expect: SIGNED_IN, input: () => ({}) },
   "run.get": { expect: VIEW, input: (c) => ({ id: c.s.studentRun.id }) },
-  "run.group": { expect: STAFF, input: (c) => ({ id: c.s.groupId }) },
+  "run.group": { expect: ROOM, input: (c) => ({ id: c.s.groupId }) },
   "run.compare": { expect: VIEW, input: (c) => ({ ids: [c.s.studentRun.id] }) },
 
   "class.list": { expect: SIGNED_IN },
@@ -270,6 +291,14 @@ const MATRIX: Record<string, Row> = {
   "labSession.start": { expect: TEACH, input: async (c) => ({ id: await freshSessionOfA(c, "scheduled") }) },
   "labSession.end": { expect: TEACH, input: async (c) => ({ id: await freshSessionOfA(c, "active") }) },
   "labSession.cancel": { expect: TEACH, input: async (c) => ({ id: await freshSessionOfA(c, "scheduled") }) },
+  "labSession.reschedule": {
+    expect: TEACH,
+    input: async (c) => ({
+      id: await freshSessionOfA(c, "scheduled"),
+      startsAt: new Date(Date.now() + 86_400_000),
+      endsAt: new Date(Date.now() + 90_000_000),
+    }),
+  },
   "labSession.checkIn": {
     expect: STUDENT_OWN,
     input: (c) => ({ sessionId: c.s.session.id, seatCode: c.s.seatCode }),
@@ -294,7 +323,7 @@ const MATRIX: Record<string, Row> = {
       ).id,
     }),
   },
-  "labSession.seatCodes": { expect: STAFF, input: (c) => ({ labId: c.s.lab.id }) },
+  "labSession.seatCodes": { expect: ROOM, input: (c) => ({ labId: c.s.lab.id }) },
 
   "assignment.list": { expect: VIEW, input: (c) => ({ classId: c.s.classA.id }) },
   "assignment.get": { expect: VIEW, input: (c) => ({ id: c.s.assignment.id }) },

@@ -136,21 +136,30 @@ const ANYONE: Record<People, string> = {
   admin: "ok",
 };
 
-/** Staff watch the whole fleet and every lab; a student watches only the seat they are checked in to. */
+/** Room 101's lab and devices: the admin, and the instructor whose class has a session there (fleet-scope.ts). */
+const ROOM_STAFF: Record<People, string> = { ...STAFF_ONLY, otherInstructor: "NOT_FOUND" };
+
+/**
+ * An admin watches the whole fleet, an instructor their labs (the fleet room is theirs, filtered); a student
+ * watches only the seat they are checked in to.
+ */
 const DASHBOARD_EVENTS: Record<
   keyof DashboardToServerEvents,
   Array<{ payload: (s: School) => unknown; expect: Record<People, string> }>
 > = {
   "fleet:subscribe": [{ payload: () => ({}), expect: STAFF_ONLY }],
   "fleet:unsubscribe": [{ payload: () => ({}), expect: ANYONE }],
-  "lab:subscribe": [{ payload: (s) => ({ labId: s.lab.id }), expect: STAFF_ONLY }],
+  "lab:subscribe": [{ payload: (s) => ({ labId: s.lab.id }), expect: ROOM_STAFF }],
   "lab:unsubscribe": [{ payload: (s) => ({ labId: s.lab.id }), expect: ANYONE }],
   "device:subscribe": [
     // Seat A1 is the student's own seat; seat A2 is someone else's.
-    { payload: (s) => ({ deviceId: s.devices.a.id }), expect: { ...ANYONE, otherStudent: "NOT_FOUND" } },
+    {
+      payload: (s) => ({ deviceId: s.devices.a.id }),
+      expect: { ...ANYONE, otherStudent: "NOT_FOUND", otherInstructor: "NOT_FOUND" },
+    },
     {
       payload: (s) => ({ deviceId: s.devices.b.id }),
-      expect: { ...ANYONE, otherStudent: "NOT_FOUND", student: "NOT_FOUND" },
+      expect: { ...ANYONE, otherStudent: "NOT_FOUND", student: "NOT_FOUND", otherInstructor: "NOT_FOUND" },
     },
   ],
   "device:unsubscribe": [{ payload: (s) => ({ deviceId: s.devices.a.id }), expect: ANYONE }],

@@ -117,8 +117,3 @@ export async function updateRule(db: Db, input: RuleUpdate): Promise<EffectiveRu
 export async function resetRule(db: Db, labId: string | null, kind: AlertKind): Promise<void> {
   await db.prisma.alertRule.deleteMany({ where: { labId, kind } });
 }
-
-/** The labs a rule can be set for, for the rules editor. */
-export async function listLabChoices(db: Db): Promise<{ id: string; name: string }[]> {
-  return db.prisma.lab.findMany({ select: { id: true, name: true }, orderBy: { name: "asc" } });
-}

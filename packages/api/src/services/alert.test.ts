@@ -10,15 +10,15 @@ import { markSeen } from "./device.ts";
 
 describe("alerts: evaluation and lifecycle", () => {
   let cp: TestControlPlane;
-  let instructor: TestUser;
+  let admin: TestUser;
   let dashboard: DashboardClient;
   const events: AlertSummary[] = [];
   const devices: TestDevice[] = [];
 
   before(async () => {
     cp = await startTestControlPlane();
-    instructor = await cp.user("instructor");
-    dashboard = await connectDashboard(cp.url, await cp.cookieFor(instructor));
+    admin = await cp.user("admin");
+    dashboard = await connectDashboard(cp.url, await cp.cookieFor(admin));
     dashboard.on("alert:updated", (a) => events.push(a));
   });
   after(async () => {
@@ -57,12 +57,12 @@ describe("alerts: evaluation and lifecycle", () => {
     const live = await eventually(() => events.find((e) => e.deviceId === d.deviceId && e.state === "firing"));
     assert.equal(live.id, fired[0]?.id);
 
-    const firing = await cp.caller(instructor).alert.counts();
+    const firing = await cp.caller(admin).alert.counts();
     assert.equal(firing.firing, 1);
 
-    const acked = await cp.caller(instructor).alert.acknowledge({ id: live.id });
+    const acked = await cp.caller(admin).alert.acknowledge({ id: live.id });
     assert.equal(acked.state, "acknowledged");
-    const me = await cp.db.prisma.user.findUniqueOrThrow({ where: { id: instructor.id } });
+    const me = await cp.db.prisma.user.findUniqueOrThrow({ where: { id: admin.id } });
     assert.equal(acked.acknowledgedBy, me.name);
     assert.ok(acked.acknowledgedAt);
     // Acknowledged but still hot: stays acknowledged, nothing new fires.
@@ -76,8 +76,8 @@ describe("alerts: evaluation and lifecycle", () => {
     assert.equal(resolved[0]?.acknowledgedBy, me.name, "the acknowledgement is kept in the history");
     await eventually(() => events.find((e) => e.id === live.id && e.state === "resolved"));
 
-    await assert.rejects(cp.caller(instructor).alert.acknowledge({ id: live.id }), /already resolved/);
-    const history = await cp.caller(instructor).alert.list({ state: "resolved" });
+    await assert.rejects(cp.caller(admin).alert.acknowledge({ id: live.id }), /already resolved/);
+    const history = await cp.caller(admin).alert.list({ state: "resolved" });
     assert.ok(history.some((a) => a.id === live.id));
   });
 
@@ -139,7 +139,7 @@ describe("alerts: evaluation and lifecycle", () => {
     const inLab = await device("lab-pc");
     const outside = await device("other-pc");
     await cp.db.prisma.device.update({ where: { id: inLab.deviceId }, data: { labId: lab.id } });
-    const api = cp.caller(instructor);
+    const api = cp.caller(admin);
     await api.alertRule.update({ labId: lab.id, kind: "cpu_temp", threshold: 70, forS: 0, enabled: true });
     const rules = await api.alertRule.list({ labId: lab.id });
     assert.deepEqual(

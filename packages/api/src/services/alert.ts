@@ -1,3 +1,4 @@
+import type { Prisma } from "@labfleet/db";
 import type { AlertKind, AlertState, AlertSummary, WebhookEvent } from "@labfleet/protocol";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
@@ -150,8 +151,8 @@ export async function acknowledgeAlert(
   return current; // already acknowledged: acknowledging twice is harmless
 }
 
-export async function getAlert(db: Db, alertId: string): Promise<AlertSummary> {
-  const row = await db.prisma.alert.findUnique({ where: { id: alertId }, select: alertSelect });
+export async function getAlert(db: Db, alertId: string, scope: Prisma.DeviceWhereInput = {}): Promise<AlertSummary> {
+  const row = await db.prisma.alert.findFirst({ where: { id: alertId, device: scope }, select: alertSelect });
   if (!row) throw new AppError("NOT_FOUND", "That alert does not exist.");
   return toSummary(row, await userNames(db.prisma, [row]));
 }
@@ -181,11 +182,19 @@ export const alertListInput = z.object({
 });
 
 /** Open alerts first (newest first), then the history. */
-export async function listAlerts(db: Db, input: z.input<typeof alertListInput>): Promise<AlertSummary[]> {
+export async function listAlerts(
+  db: Db,
+  input: z.input<typeof alertListInput>,
+  scope: Prisma.DeviceWhereInput = {},
+): Promise<AlertSummary[]> {
   const { state, deviceId, limit } = alertListInput.parse(input);
   const states: AlertState[] =
     state === "all" ? ["firing", "acknowledged", "resolved"] : state === "open" ? OPEN_STATES : [state];
-  const where = (s: AlertState[]) => ({ state: { in: s }, ...(deviceId ? { deviceId } : {}) });
+  const where = (s: AlertState[]): Prisma.AlertWhereInput => ({
+    state: { in: s },
+    ...(deviceId ? { deviceId } : {}),
+    device: scope,
+  });
   const openStates = states.filter((s) => s !== "resolved");
   const open = openStates.length
     ? await db.prisma.alert.findMany({
@@ -209,10 +218,13 @@ export async function listAlerts(db: Db, input: z.input<typeof alertListInput>):
   return rows.map((r) => toSummary(r, names));
 }
 
-export async function countAlerts(db: Db): Promise<{ firing: number; acknowledged: number }> {
+export async function countAlerts(
+  db: Db,
+  scope: Prisma.DeviceWhereInput = {},
+): Promise<{ firing: number; acknowledged: number }> {
   const groups = await db.prisma.alert.groupBy({
     by: ["state"],
-    where: { state: { in: OPEN_STATES } },
+    where: { state: { in: OPEN_STATES }, device: scope },
     _count: true,
   });
   const of = (s: string) => groups.find((g) => g.state === s)?._count ?? 0;

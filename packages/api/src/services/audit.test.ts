@@ -33,7 +33,8 @@ describe("audit log", () => {
 
   test("an instructor's actions are recorded with who, what and when; a failed action is not", async () => {
     const api = cp.caller(instructor);
-    const token = await api.enrollmentToken.create({ label: "Room 2", maxUses: 3, expiresInHours: 2 });
+    const lab = await api.lab.create({ name: "Room 2", rows: 1, cols: 1 });
+    const token = await api.enrollmentToken.create({ label: "Room 2", maxUses: 3, expiresInHours: 2, labId: lab.id });
     await api.enrollmentToken.revoke({ id: token.id });
     await assert.rejects(api.enrollmentToken.revoke({ id: "no-such-token" }));
     const rows = await cp.caller(admin).audit.list({ action: "enrollmentToken." });

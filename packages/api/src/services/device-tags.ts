@@ -50,7 +50,8 @@ export interface DeviceAttributes {
 }
 
 /** What the fleet list filters on beyond the live summary: tags, seat, and hardware from the stored inventory. */
-export async function listDeviceAttributes(db: Db): Promise<DeviceAttributes[]> {
+export async function listDeviceAttributes(db: Db, labIds: string[] | null = null): Promise<DeviceAttributes[]> {
+  // labIds: only the devices placed in these labs (an instructor's scope); null for every device.
   const { rows } = await db.pool.query<DeviceAttributes>(
     `SELECT d."id", coalesce(d."tags", '{}') AS "tags",
        coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(d."inventory"->'gpus') = 'array' THEN d."inventory"->'gpus' END), 0) > 0 AS "hasGpu",
@@ -58,7 +59,9 @@ export async function listDeviceAttributes(db: Db): Promise<DeviceAttributes[]> 
        l."name" AS "labName", s."label" AS "seatLabel"
      FROM "device" d
      LEFT JOIN "lab" l ON l."id" = d."labId"
-     LEFT JOIN "seat" s ON s."deviceId" = d."id"`,
+     LEFT JOIN "seat" s ON s."deviceId" = d."id"
+     WHERE $1::text[] IS NULL OR d."labId" = ANY($1::text[])`,
+    [labIds],
   );
   return rows;
 }

@@ -1,3 +1,4 @@
+import type { Prisma } from "@labfleet/db";
 import {
   type AgentHandshake,
   canonicalJson,
@@ -107,6 +108,92 @@ export async function markSeen(db: Db, deviceId: string, at = new Date()): Promi
   await db.prisma.device.update({ where: { id: deviceId }, data: { lastSeenAt: at }, select: { id: true } });
 }
 
+/**
+ * Sets lastSeenAt of many devices in one statement. Never moves it back: a write that lands after a newer one
+ * (the disconnect's) leaves the newer one. Returns how many rows changed.
+ */
+export async function markSeenMany(db: Db, deviceIds: readonly string[], at: Date): Promise<number> {
+  if (deviceIds.length === 0) return 0;
+  const { count } = await db.prisma.device.updateMany({
+    where: { id: { in: [...deviceIds] }, OR: [{ lastSeenAt: null }, { lastSeenAt: { lt: at } }] },
+    data: { lastSeenAt: at },
+  });
+  return count;
+}
+
+export interface SeenWriterOptions {
+  /** A device's lastSeenAt is written at most this often: it is a coarse "when did we last hear from it". */
+  everyMs?: number;
+  /** How long a due device waits for the statement that writes it with every other one due. */
+  flushMs?: number;
+}
+
+/**
+ * Writes lastSeenAt for the whole fleet off the telemetry path: devices become due at most once every `everyMs`,
+ * and all due devices go in one statement about once a `flushMs`. Idle (nothing due), it holds no timer.
+ */
+export class SeenWriter {
+  private readonly writtenAt = new Map<string, number>();
+  private due = new Map<string, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly everyMs: number;
+  private readonly flushMs: number;
+
+  constructor(
+    private readonly db: Db,
+    options: SeenWriterOptions = {},
+  ) {
+    this.everyMs = options.everyMs ?? 5_000;
+    this.flushMs = options.flushMs ?? 1_000;
+  }
+
+  /** The device was heard from at `now`. True when that makes a new lastSeenAt (to show right away). */
+  note(deviceId: string, now: number): boolean {
+    if (now - (this.writtenAt.get(deviceId) ?? Number.NEGATIVE_INFINITY) < this.everyMs) return false;
+    this.writtenAt.set(deviceId, now);
+    this.due.set(deviceId, now);
+    this.arm();
+    return true;
+  }
+
+  /** The device went away (its disconnect writes its own lastSeenAt): its next report is due at once. */
+  forget(deviceId: string): void {
+    this.writtenAt.delete(deviceId);
+    this.due.delete(deviceId);
+  }
+
+  /** Writes every due device now; resolves when the statement (and any already in flight) is done. */
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.flushing;
+    if (this.due.size === 0) return;
+    const due = this.due;
+    this.due = new Map();
+    // The oldest report of the batch: lastSeenAt never claims a contact later than the one that happened.
+    let at = Number.POSITIVE_INFINITY;
+    for (const t of due.values()) at = Math.min(at, t);
+    this.flushing = markSeenMany(this.db, [...due.keys()], new Date(at))
+      .then(() => undefined)
+      .catch((err: unknown) => this.db.log.warn({ err, devices: due.size }, "lastSeenAt not written"))
+      .finally(() => {
+        this.flushing = null;
+        if (this.due.size > 0) this.arm();
+      });
+    await this.flushing;
+  }
+
+  private arm(): void {
+    if (this.timer || this.flushing) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, this.flushMs);
+    this.timer.unref();
+  }
+}
+
 export const deviceRowSelect = {
   id: true,
   name: true,
@@ -127,8 +214,13 @@ export type DeviceRow = {
   revokedAt: Date | null;
 };
 
-export async function listDeviceRows(db: Db): Promise<DeviceRow[]> {
-  return db.prisma.device.findMany({ select: deviceRowSelect, orderBy: [{ name: "asc" }, { createdAt: "asc" }] });
+/** Every device, or those `where` admits (a caller's scope, fleet-scope.ts). */
+export async function listDeviceRows(db: Db, where: Prisma.DeviceWhereInput = {}): Promise<DeviceRow[]> {
+  return db.prisma.device.findMany({
+    where,
+    select: deviceRowSelect,
+    orderBy: [{ name: "asc" }, { createdAt: "asc" }],
+  });
 }
 
 export async function getDeviceRow(db: Db, id: string): Promise<DeviceRow | null> {

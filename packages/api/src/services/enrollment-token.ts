@@ -74,19 +74,26 @@ export async function createEnrollmentToken(db: Db, input: CreateTokenInput, cre
   return { ...row, token };
 }
 
-export async function listEnrollmentTokens(db: Db) {
-  const rows = await db.prisma.enrollmentToken.findMany({ orderBy: { createdAt: "desc" }, select: tokenSelect });
+/** Every token, or only those one person created (an instructor's). */
+export async function listEnrollmentTokens(db: Db, createdById: string | null = null) {
+  const rows = await db.prisma.enrollmentToken.findMany({
+    where: createdById ? { createdById } : {},
+    orderBy: { createdAt: "desc" },
+    select: tokenSelect,
+  });
   const now = new Date();
   return rows.map((r) => ({ ...r, status: tokenStatus(r, now) }));
 }
 
-export async function revokeEnrollmentToken(db: Db, id: string) {
+/** Revokes a token; with `createdById`, only one that person created (others are NOT_FOUND). */
+export async function revokeEnrollmentToken(db: Db, id: string, createdById: string | null = null) {
+  const mine = createdById ? { createdById } : {};
   const updated = await db.prisma.enrollmentToken.updateMany({
-    where: { id, revokedAt: null },
+    where: { id, revokedAt: null, ...mine },
     data: { revokedAt: new Date() },
   });
   if (updated.count === 0) {
-    const exists = await db.prisma.enrollmentToken.findUnique({ where: { id }, select: { id: true } });
+    const exists = await db.prisma.enrollmentToken.findFirst({ where: { id, ...mine }, select: { id: true } });
     if (!exists) throw new AppError("NOT_FOUND", "That enrollment token does not exist.");
   }
 }

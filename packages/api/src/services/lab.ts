@@ -1,3 +1,4 @@
+import type { Prisma } from "@labfleet/db";
 import { DEFAULT_HOT_TEMP_C, LAB_LIMITS, type Lab, type Seat, seatLabel } from "@labfleet/protocol";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
@@ -49,18 +50,32 @@ function isUniqueViolation(e: unknown): boolean {
   return typeof e === "object" && e !== null && (e as { code?: unknown }).code === "P2002";
 }
 
-export async function listLabs(db: Db): Promise<LabListItem[]> {
+/** Every lab, or those `where` admits (a caller's scope, fleet-scope.ts). */
+export async function listLabs(db: Db, where: Prisma.LabWhereInput = {}): Promise<LabListItem[]> {
   const labs = await db.prisma.lab.findMany({
+    where,
     select: { ...labSelect, _count: { select: { devices: true } } },
     orderBy: { name: "asc" },
   });
-  const placed = await db.prisma.seat.groupBy({ by: ["labId"], where: { deviceId: { not: null } }, _count: true });
+  const placed = await db.prisma.seat.groupBy({
+    by: ["labId"],
+    where: { deviceId: { not: null }, labId: { in: labs.map((l) => l.id) } },
+    _count: true,
+  });
   const placedBy = new Map(placed.map((p) => [p.labId, p._count]));
   return labs.map(({ _count, ...lab }) => ({
     ...lab,
     deviceCount: _count.devices,
     placedCount: placedBy.get(lab.id) ?? 0,
   }));
+}
+
+/** Labs by name, for a picker: every lab, or those `where` admits. */
+export async function listLabChoices(
+  db: Db,
+  where: Prisma.LabWhereInput = {},
+): Promise<{ id: string; name: string }[]> {
+  return db.prisma.lab.findMany({ where, select: { id: true, name: true }, orderBy: { name: "asc" } });
 }
 
 export async function getLab(db: Db, id: string): Promise<Lab> {
@@ -70,7 +85,7 @@ export async function getLab(db: Db, id: string): Promise<Lab> {
 }
 
 /** Creates the lab and its whole seat grid in one transaction. */
-export async function createLab(db: Db, input: CreateLabInput): Promise<Lab> {
+export async function createLab(db: Db, input: CreateLabInput, createdById: string | null = null): Promise<Lab> {
   const data = createLabInput.parse(input);
   try {
     return await db.prisma.$transaction(async (tx) => {
@@ -81,6 +96,7 @@ export async function createLab(db: Db, input: CreateLabInput): Promise<Lab> {
           rows: data.rows,
           cols: data.cols,
           hotTempC: data.hotTempC,
+          createdById,
         },
         select: labSelect,
       });

@@ -107,7 +107,8 @@ export const publicProcedure = t.procedure.use(errorMapper).use(textGuard);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
-  return next({ ctx: { ...ctx, user: ctx.user } });
+  // The access rules (classroom/access.ts, fleet-scope.ts) take who is asking, not the whole session.
+  return next({ ctx: { ...ctx, user: ctx.user, actor: { id: ctx.user.id, role: ctx.user.role } } });
 });
 
 /** Instructors and admins: the people who run the room. */

@@ -13,13 +13,22 @@ import { errorMessage } from "@/lib/errors";
 import { useFleet } from "@/lib/socket";
 import { useTRPC } from "@/lib/trpc";
 
-function EmptyFleet() {
+function EmptyFleet({ instructor }: { instructor: boolean }) {
   return (
     <section
       className="mx-auto max-w-2xl rounded-lg bg-white p-8 shadow-xs ring-1 ring-slate-200"
       data-testid="devices-empty"
     >
-      <h2 className="text-lg font-semibold text-slate-900">No machines yet</h2>
+      <h2 className="text-lg font-semibold text-slate-900">
+        {instructor ? "No machines in your labs yet" : "No machines yet"}
+      </h2>
+      {instructor && (
+        <p className="mt-2 text-sm text-slate-600" data-testid="devices-empty-scope">
+          You see the machines of your labs: the labs you made, and the labs where your classes have sessions. Schedule
+          a session in a lab from one of your classes and its machines appear here; or make a lab and enroll machines
+          into it as below.
+        </p>
+      )}
       <p className="mt-2 text-sm text-slate-600">
         Each mini PC joins LabFleet once, with an enrollment token. Afterwards it reports here live, and keeps reporting
         through reboots and network loss.
@@ -49,6 +58,7 @@ function EmptyFleet() {
 export default function DevicesPage() {
   const trpc = useTRPC();
   const fleet = useFleet();
+  const me = useQuery(trpc.user.me.queryOptions());
   const live = fleet.status === "ready";
   // Until (or unless) the live snapshot arrives, the plain list keeps the page useful.
   // Tiles stay the default; the table is for searching, filtering and sorting a large fleet.
@@ -122,7 +132,7 @@ export default function DevicesPage() {
           <Loading label="Loading machines…" />
         )
       ) : devices.length === 0 ? (
-        <EmptyFleet />
+        <EmptyFleet instructor={me.data?.role === "instructor"} />
       ) : view === "table" ? (
         <FleetTable devices={devices} />
       ) : (

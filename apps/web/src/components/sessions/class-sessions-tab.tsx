@@ -2,10 +2,12 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
+import { useState } from "react";
 import { errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { Button } from "../ui/button";
 import { Card, ErrorNotice, Loading } from "../ui/notice";
+import { RescheduleSessionForm } from "./reschedule-form";
 import { ScheduleSessionForm } from "./schedule-form";
 import { formatWindow, SessionStatusBadge } from "./session-status";
 import { useSessionLive } from "./use-session-live";
@@ -21,6 +23,7 @@ export function ClassSessionsTab({ classId }: { classId: string }) {
       onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.labSession.list.queryKey({ classId }) }),
     }),
   );
+  const [moving, setMoving] = useState<string | null>(null);
   useSessionLive();
   const teacher = me.data !== undefined && me.data.role !== "student";
 
@@ -63,14 +66,29 @@ export function ClassSessionsTab({ classId }: { classId: string }) {
               </div>
               <SessionStatusBadge status={s.status} />
               {teacher && s.status === "scheduled" && (
-                <Button
-                  size="sm"
-                  variant="ghost"
-                  onClick={() => cancel.mutate({ id: s.id })}
-                  disabled={cancel.isPending}
-                >
-                  Cancel
-                </Button>
+                <>
+                  <Button
+                    size="sm"
+                    variant="ghost"
+                    onClick={() => setMoving(moving === s.id ? null : s.id)}
+                    aria-expanded={moving === s.id}
+                  >
+                    Reschedule
+                  </Button>
+                  <Button
+                    size="sm"
+                    variant="ghost"
+                    onClick={() => cancel.mutate({ id: s.id })}
+                    disabled={cancel.isPending}
+                  >
+                    Cancel
+                  </Button>
+                </>
+              )}
+              {teacher && s.status === "scheduled" && moving === s.id && (
+                <div className="w-full">
+                  <RescheduleSessionForm session={s} onDone={() => setMoving(null)} />
+                </div>
               )}
             </li>
           ))}

@@ -12,6 +12,7 @@ import { Button } from "../ui/button";
 import { ConfirmDialog } from "../ui/confirm-dialog";
 import { Card, ErrorNotice, InfoNotice, Loading } from "../ui/notice";
 import { progressLabel } from "./occupants";
+import { RescheduleSessionForm } from "./reschedule-form";
 import { SessionRoom } from "./session-room";
 import { formatWindow, SessionStatusBadge } from "./session-status";
 import { useSessionLive } from "./use-session-live";
@@ -117,12 +118,6 @@ function Preparation({ session, started }: { session: TeacherView; started: Star
                 .join(", ")}.`}
         </p>
       )}
-      {session.preparation.skipped.length > 0 && (
-        <p className="text-slate-600">
-          Not deployed: {session.preparation.skipped.map((x) => x.label).join(", ")}. A device holds one version of a
-          model at a time, so only the first variant of each model is prepared.
-        </p>
-      )}
       {session.preparation.versions.map((v) => (
         <div key={v.versionId}>
           <div className="flex flex-wrap items-center gap-2">
@@ -153,6 +148,7 @@ export function InstructorSession({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const query = useQuery(trpc.labSession.get.queryOptions({ id }));
   const [confirmEnd, setConfirmEnd] = useState(false);
+  const [moving, setMoving] = useState(false);
   const [started, setStarted] = useState<StartResult | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.labSession.pathKey() });
   const start = useMutation(
@@ -206,6 +202,11 @@ export function InstructorSession({ id }: { id: string }) {
             Print seat labels
           </Link>
           {s.status === "scheduled" && (
+            <Button onClick={() => setMoving(!moving)} aria-expanded={moving}>
+              Reschedule
+            </Button>
+          )}
+          {s.status === "scheduled" && (
             <Button variant="primary" onClick={() => start.mutate({ id })} disabled={start.isPending}>
               {start.isPending ? "Starting…" : "Start session"}
             </Button>
@@ -218,6 +219,11 @@ export function InstructorSession({ id }: { id: string }) {
         </div>
       </div>
       {start.error && <ErrorNotice>{errorMessage(start.error)}</ErrorNotice>}
+      {moving && s.status === "scheduled" && (
+        <Card title="Move the session">
+          <RescheduleSessionForm session={s} onDone={() => setMoving(false)} />
+        </Card>
+      )}
       <ConfirmDialog
         open={confirmEnd}
         title="End the session?"

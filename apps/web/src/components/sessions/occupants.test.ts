@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { occupantsOf, progressLabel } from "./occupants.ts";
-import { validateSchedule } from "./schedule-validation.ts";
+import { localInput, validateSchedule, validateWindow } from "./schedule-validation.ts";
 
 test("a seat shows its student, their run's progress and their place in the help queue", () => {
   const map = occupantsOf(
@@ -47,4 +47,16 @@ test("the schedule form refuses an end before the start, a missing lab and a tit
   assert.ok(validateSchedule({ ...ok, labId: "" }).labId);
   assert.ok(validateSchedule({ ...ok, title: "   " }).title);
   assert.ok(validateSchedule({ ...ok, startsAt: "" }).startsAt);
+});
+
+test("the reschedule form checks the window as scheduling does and starts from the session's own times", () => {
+  assert.deepEqual(validateWindow("2026-12-01T09:00", "2026-12-01T21:00"), {});
+  assert.match(validateWindow("2026-12-01T09:00", "2026-12-01T09:00").endsAt ?? "", /after the start/);
+  assert.match(validateWindow("2026-12-01T09:00", "2026-12-01T21:01").endsAt ?? "", /12 hours/);
+  assert.deepEqual(Object.keys(validateWindow("", "2026-12-01T10:00")), ["startsAt"]);
+  assert.ok(validateWindow("2026-12-01T09:00", "not a time").endsAt);
+  // What the form shows is what it sends back: a round trip through the input's value keeps the minute.
+  const at = new Date(2026, 11, 1, 9, 5);
+  assert.equal(localInput(at), "2026-12-01T09:05");
+  assert.equal(new Date(localInput(at)).getTime(), at.getTime());
 });

@@ -13,7 +13,7 @@ import { type Draft, type Errors, nextHour, validateSchedule } from "./schedule-
 export function ScheduleSessionForm({ classId, onDone }: { classId: string; onDone?: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const labs = useQuery(trpc.lab.list.queryOptions());
+  const labs = useQuery(trpc.lab.choices.queryOptions());
   const assignments = useQuery(trpc.assignment.list.queryOptions({ classId }));
   const [draft, setDraft] = useState<Draft>({
     title: "",

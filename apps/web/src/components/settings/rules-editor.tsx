@@ -26,6 +26,9 @@ export function RulesEditor() {
   const [labId, setLabId] = useState<string | null>(null);
   const labs = useQuery(trpc.alertRule.labs.queryOptions());
   const rules = useQuery(trpc.alertRule.list.queryOptions({ labId }));
+  const me = useQuery(trpc.user.me.queryOptions());
+  // The fleet-wide rules reach every lab: an instructor reads them and sets rules for their own labs.
+  const locked = labId === null && me.data?.role !== "admin";
 
   return (
     <Card
@@ -52,7 +55,9 @@ export function RulesEditor() {
       <p className="mb-3 text-sm text-slate-500">
         {labId
           ? "A change here applies to this lab's devices only. Reset goes back to the fleet-wide rule."
-          : "These apply to every device, unless its lab has its own rule. Reset goes back to the default."}
+          : locked
+            ? "These apply to every device, unless its lab has its own rule. Only admins change them: choose one of your labs to set its own."
+            : "These apply to every device, unless its lab has its own rule. Reset goes back to the default."}
       </p>
       {rules.error ? (
         <ErrorNotice>{errorMessage(rules.error)}</ErrorNotice>
@@ -69,6 +74,7 @@ export function RulesEditor() {
               key={`${labId ?? ""}:${r.kind}:${r.source}:${r.threshold}:${r.forS}:${r.enabled}`}
               labId={labId}
               rule={r}
+              locked={locked}
             />
           ))}
         </DataTable>
@@ -77,7 +83,7 @@ export function RulesEditor() {
   );
 }
 
-function RuleRow({ labId, rule }: { labId: string | null; rule: Rule }) {
+function RuleRow({ labId, rule, locked }: { labId: string | null; rule: Rule; locked: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [threshold, setThreshold] = useState(rule.threshold === null ? "" : String(rule.threshold));
@@ -149,7 +155,7 @@ function RuleRow({ labId, rule }: { labId: string | null; rule: Rule }) {
           size="sm"
           variant="primary"
           data-testid="rule-save"
-          disabled={!dirty || !forValid || !thresholdValid || save.isPending}
+          disabled={locked || !dirty || !forValid || !thresholdValid || save.isPending}
           onClick={() =>
             save.mutate({
               labId,
@@ -162,7 +168,7 @@ function RuleRow({ labId, rule }: { labId: string | null; rule: Rule }) {
         >
           {save.isPending ? "Saving…" : "Save"}
         </Button>{" "}
-        {ownRow && (
+        {ownRow && !locked && (
           <Button
             size="sm"
             variant="ghost"

@@ -1,9 +1,9 @@
 "use client";
 
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { Field, inputClass } from "@/components/ui/field";
+import { Field, inputClass, SelectField } from "@/components/ui/field";
 import { ErrorNotice } from "@/components/ui/notice";
 import { errorMessage } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
@@ -25,18 +25,23 @@ interface Values {
   expiresIn: string;
   unit: "hours" | "days";
   maxUses: string;
+  /** "" for none: the devices wait unplaced until someone puts them on a seat. */
+  labId: string;
 }
 
-type Errors = Partial<Record<"label" | "expiresIn" | "maxUses", string>>;
+type Errors = Partial<Record<"label" | "expiresIn" | "maxUses" | "labId", string>>;
 
 function isWholeNumber(raw: string): boolean {
   return /^\d+$/.test(raw.trim());
 }
 
 /** Checks the form the way the server will, so that a person learns what is wrong before sending it. */
-export function validateTokenForm(v: Values): {
+export function validateTokenForm(
+  v: Values,
+  labRequired = false,
+): {
   errors: Errors;
-  input?: { label: string; expiresInHours: number; maxUses: number };
+  input?: { label: string; expiresInHours: number; maxUses: number; labId: string | null };
 } {
   const errors: Errors = {};
   const label = v.label.trim();
@@ -52,11 +57,12 @@ export function validateTokenForm(v: Values): {
   if (!isWholeNumber(v.maxUses) || uses < 1 || uses > MAX_USES) {
     errors.maxUses = `Enter a whole number from 1 to ${MAX_USES}.`;
   }
+  if (labRequired && !v.labId) errors.labId = "Choose one of your labs: the machines it enrolls go there.";
   if (Object.keys(errors).length > 0) return { errors };
-  return { errors, input: { label, expiresInHours: hours, maxUses: uses } };
+  return { errors, input: { label, expiresInHours: hours, maxUses: uses, labId: v.labId || null } };
 }
 
-const INITIAL: Values = { label: "", expiresIn: "24", unit: "hours", maxUses: "30" };
+const INITIAL: Values = { label: "", expiresIn: "24", unit: "hours", maxUses: "30", labId: "" };
 
 export function TokenForm({ onCreated }: { onCreated: (token: CreatedToken) => void }) {
   const trpc = useTRPC();
@@ -64,6 +70,10 @@ export function TokenForm({ onCreated }: { onCreated: (token: CreatedToken) => v
   const [values, setValues] = useState<Values>(INITIAL);
   const [errors, setErrors] = useState<Errors>({});
   const [submitted, setSubmitted] = useState(false);
+  const me = useQuery(trpc.user.me.queryOptions());
+  // The labs the person uses; an instructor's token must name one of them, an admin's may leave devices unplaced.
+  const labs = useQuery(trpc.lab.list.queryOptions());
+  const labRequired = me.data?.role !== "admin";
   const create = useMutation(
     trpc.enrollmentToken.create.mutationOptions({
       onSuccess: (created, input) => {
@@ -79,13 +89,13 @@ export function TokenForm({ onCreated }: { onCreated: (token: CreatedToken) => v
     const next = { ...values, ...patch };
     setValues(next);
     // Re-check as the person types only once they have tried to submit: no red text on an untouched form.
-    if (submitted) setErrors(validateTokenForm(next).errors);
+    if (submitted) setErrors(validateTokenForm(next, labRequired).errors);
   }
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setSubmitted(true);
-    const { errors: found, input } = validateTokenForm(values);
+    const { errors: found, input } = validateTokenForm(values, labRequired);
     setErrors(found);
     if (!input) return;
     create.mutate(input);
@@ -169,6 +179,29 @@ export function TokenForm({ onCreated }: { onCreated: (token: CreatedToken) => v
             {busy ? "Creating…" : "Create token"}
           </Button>
         </div>
+      </div>
+      <div className="md:max-w-sm">
+        <SelectField
+          label="Lab"
+          value={values.labId}
+          onChange={(e) => update({ labId: e.target.value })}
+          hint={
+            errors.labId ??
+            (labs.data?.length === 0
+              ? "No labs yet: create one under Labs first."
+              : "The machines it enrolls are placed in this lab.")
+          }
+          aria-invalid={errors.labId ? true : undefined}
+          disabled={busy}
+          data-testid="token-lab"
+        >
+          <option value="">{labRequired ? "Choose a lab…" : "No lab: place the machines later"}</option>
+          {labs.data?.map((l) => (
+            <option key={l.id} value={l.id}>
+              {l.name}
+            </option>
+          ))}
+        </SelectField>
       </div>
     </form>
   );

@@ -7,6 +7,7 @@ import type { Prisma } from "@labfleet/db";
 import { AppError } from "../../errors.ts";
 import type { Role } from "../../roles.ts";
 import type { Db } from "../deps.ts";
+import { deviceWhere } from "../fleet-scope.ts";
 
 export interface Actor {
   id: string;
@@ -73,8 +74,8 @@ export async function requireAssignment(db: Db, actor: Actor, assignmentId: stri
 }
 
 /**
- * The runs the actor may see: an admin all; an instructor the runs staff started (fleet benchmarks) and the runs of
- * the classes they teach; a student only their own.
+ * The runs the actor may see: an admin all; an instructor the runs staff started on the devices they see (fleet
+ * benchmarks, fleet-scope.ts) and the runs of the classes they teach; a student only their own.
  */
 export function runWhere(actor: Actor): Prisma.RunWhereInput {
   switch (actor.role) {
@@ -83,7 +84,7 @@ export function runWhere(actor: Actor): Prisma.RunWhereInput {
     case "instructor":
       return {
         OR: [
-          { studentId: null },
+          { studentId: null, device: deviceWhere(actor) },
           { assignment: { class: teachingWhere(actor) } },
           { session: { class: teachingWhere(actor) } },
         ],

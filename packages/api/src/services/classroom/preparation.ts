@@ -1,5 +1,7 @@
-// Room preparation: when a session starts, each of its assignment's model versions is deployed to every device of
-// the lab that lacks it and can run it (the deployment service's fit check decides).
+// Room preparation: when a session starts, each of its assignment's model versions (every variant a student may
+// choose) is deployed to every device of the lab that lacks it and can run it (the deployment service's fit check
+// decides). The variants of one model are deployed together and kept side by side, so that a student's run with
+// any of them finds it on the seat.
 import { AppError } from "../../errors.ts";
 import { createDeployment } from "../deployments/deployments.ts";
 import { checkFit } from "../deployments/fit.ts";
@@ -12,8 +14,6 @@ export interface PreparationResult {
   deployed: { versionId: string; label: string; deploymentId: string; deviceIds: string[] }[];
   /** Seats that lack a version and cannot hold or run it (the fit check's reason). */
   misfits: { versionId: string; label: string; deviceId: string; deviceName: string; reason: string }[];
-  /** Versions not deployed at all, and why. */
-  skipped: { versionId: string; label: string; reason: string }[];
 }
 
 /** The labels of an assignment's versions: model name and variant. */
@@ -55,7 +55,7 @@ export async function prepareRoom(
   session: { id: string; labId: string; assignmentId: string | null },
   userId: string | null,
 ): Promise<PreparationResult> {
-  const result: PreparationResult = { deployed: [], misfits: [], skipped: [] };
+  const result: PreparationResult = { deployed: [], misfits: [] };
   if (!session.assignmentId) return result;
   const devices = await deps.db.prisma.device.findMany({
     where: { labId: session.labId, revokedAt: null },
@@ -63,19 +63,10 @@ export async function prepareRoom(
     orderBy: { name: "asc" },
   });
   const ids = devices.map((d) => d.id);
-  const models = new Map<string, string>();
-  for (const v of await assignmentVersions(deps.db, session.assignmentId)) {
-    // A device holds one version of a model at a time (a new one replaces the old): the first variant is prepared.
-    const first = models.get(v.modelId);
-    if (first !== undefined) {
-      result.skipped.push({
-        versionId: v.versionId,
-        label: v.label,
-        reason: `a device holds one version of a model at a time, and ${first} was prepared`,
-      });
-      continue;
-    }
-    models.set(v.modelId, v.label);
+  const versions = await assignmentVersions(deps.db, session.assignmentId);
+  for (const v of versions) {
+    // A rollout replaces the other versions of its model on its devices; the assignment's own variants stay.
+    const siblings = versions.filter((o) => o.modelId === v.modelId && o.versionId !== v.versionId);
     const have = await devicesWithVersion(deps.db, v.versionId, ids);
     const lacking = ids.filter((d) => !have.has(d));
     if (lacking.length === 0) continue;
@@ -97,6 +88,7 @@ export async function prepareRoom(
         deps,
         { versionId: v.versionId, target: { kind: "devices", deviceIds: fitting } },
         userId,
+        { keepVersionIds: siblings.map((o) => o.versionId) },
       );
       result.deployed.push({ versionId: v.versionId, label: v.label, deploymentId: created.id, deviceIds: fitting });
     } catch (err) {

@@ -50,8 +50,6 @@ const preparationSchema = z.object({
       misfits: z.array(z.object({ deviceId: z.string(), deviceName: z.string(), reason: z.string() })),
     }),
   ),
-  /** Further variants of a model already prepared: a device holds one version of a model at a time. */
-  skipped: z.array(z.object({ versionId: z.string(), label: z.string() })),
 });
 
 export const sessionViewSchema = z.discriminatedUnion("viewer", [
@@ -76,7 +74,7 @@ function percentOf(progress: unknown): number | null {
 }
 
 async function preparationOf(db: Db, labId: string, assignmentId: string | null) {
-  if (!assignmentId) return { versions: [], skipped: [] };
+  if (!assignmentId) return { versions: [] };
   const devices = await db.prisma.device.findMany({
     where: { labId, revokedAt: null },
     select: { id: true, name: true },
@@ -84,14 +82,8 @@ async function preparationOf(db: Db, labId: string, assignmentId: string | null)
   const ids = devices.map((d) => d.id);
   const versions = await assignmentVersions(db, assignmentId);
   const out = [];
-  const skipped: { versionId: string; label: string }[] = [];
-  const models = new Set<string>();
-  for (const { versionId, modelId, label } of versions) {
-    if (models.has(modelId)) {
-      skipped.push({ versionId, label });
-      continue;
-    }
-    models.add(modelId);
+  // Every variant the assignment allows is prepared on each seat, side by side.
+  for (const { versionId, label } of versions) {
     const rows = await db.prisma.deploymentDevice.findMany({
       where: {
         deviceId: { in: ids },
@@ -116,7 +108,7 @@ async function preparationOf(db: Db, labId: string, assignmentId: string | null)
       misfits: fit.misfits.map((m) => ({ deviceId: m.deviceId, deviceName: m.name, reason: m.reason })),
     });
   }
-  return { versions: out, skipped };
+  return { versions: out };
 }
 
 export async function getSessionView(db: Db, actor: Actor, sessionId: string): Promise<SessionView> {

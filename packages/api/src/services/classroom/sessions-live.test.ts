@@ -12,6 +12,7 @@ import {
 } from "@labfleet/protocol";
 import { eventually, startTestControlPlane, type TestControlPlane, type TestUser } from "../../testing/harness.ts";
 import { connectDashboard, type DashboardClient } from "../../testing/sockets.ts";
+import { desiredModelsFor } from "../deployments/desired.ts";
 import { recordInventory } from "../device.ts";
 import { connectTestAgent, createModel, enroll, GIB, type TestAgent, testInventory } from "../runs/test-kit.ts";
 import { createAssignment, createClass, createLab, window } from "./classroom-kit.ts";
@@ -37,7 +38,7 @@ describe("lab sessions: room preparation and the live socket", () => {
   const setInventory = (deviceId: string, inv: Partial<InventoryInput> = {}) =>
     recordInventory(cp.db, deviceId, inventorySchema.parse(testInventory(inv)));
 
-  test("start deploys the assignment's versions to the seats that lack them, with the fit check", async () => {
+  test("start deploys every variant the assignment allows to the seats that lack it, with the fit check", async () => {
     const { versions } = await createModel(cp, { minMemoryBytes: 4 * GIB, variants: ["fp32", "int8"] });
     const versionId = versions[0]?.id as string;
     const int8 = versions[1]?.id as string;
@@ -67,25 +68,43 @@ describe("lab sessions: room preparation and the live socket", () => {
       ...window(),
     });
     const { preparation } = await api.start({ id: s.id });
-    assert.equal(preparation.deployed.length, 1);
-    const deployed = preparation.deployed[0];
-    assert.deepEqual(deployed?.deviceIds, [lacks.id], "only the seat that lacks it and fits");
-    assert.notEqual(deployed?.deploymentId, existing.id);
-    assert.deepEqual(preparation.misfits.map((m) => m.deviceName).sort(), ["prep-silent", "prep-small"]);
-    assert.match(preparation.misfits.find((m) => m.deviceName === "prep-small")?.reason ?? "", /needs 4\.0 GiB/);
-    // The second variant of the same model would replace the first on every seat: it is not deployed.
     assert.deepEqual(
-      preparation.skipped.map((x) => x.versionId),
-      [int8],
+      preparation.deployed.map((d) => [d.versionId, [...d.deviceIds].sort()]),
+      [
+        [versionId, [lacks.id]],
+        [int8, [has.id, lacks.id].sort()],
+      ],
+      "each variant to the seats that lack it and fit: the seat with fp32 gets only int8",
     );
+    const [fp32Dep, int8Dep] = preparation.deployed.map((d) => d.deploymentId);
+    assert.notEqual(fp32Dep, existing.id);
+    const misfits = preparation.misfits.map((m) => `${m.versionId === int8 ? "int8" : "fp32"} ${m.deviceName}`);
+    assert.deepEqual(misfits.sort(), ["fp32 prep-silent", "fp32 prep-small", "int8 prep-silent", "int8 prep-small"]);
+    assert.match(preparation.misfits.find((m) => m.deviceName === "prep-small")?.reason ?? "", /needs 4\.0 GiB/);
 
     const row = await cp.db.prisma.labSession.findUniqueOrThrow({ where: { id: s.id } });
-    assert.equal(row.deploymentId, deployed?.deploymentId);
-    const want = await eventually(() => agent.desired.at(-1)?.models.find((m) => m.versionId === versionId));
-    assert.equal(want.deploymentId, deployed?.deploymentId, "the seat's agent is told to fetch the model");
-    // The device that already had it kept its deployment (not replaced by the session's).
-    const kept = await cp.caller(teacher).deployment.get({ id: existing.id });
-    assert.notEqual(kept.status, "replaced");
+    assert.equal(row.deploymentId, fp32Dep);
+    // The seat's agent is told to fetch both variants, side by side.
+    const want = await eventually(() => {
+      const models = agent.desired.at(-1)?.models ?? [];
+      return models.length === 2 ? models : null;
+    });
+    assert.deepEqual(
+      want.map((m) => [m.versionId, m.deploymentId]),
+      [
+        [versionId, fp32Dep],
+        [int8, int8Dep],
+      ],
+    );
+    // Neither the seat's earlier deployment nor the session's first variant was replaced by a later variant.
+    for (const id of [existing.id, fp32Dep, int8Dep] as string[]) {
+      assert.notEqual((await cp.caller(teacher).deployment.get({ id })).status, "replaced", id);
+    }
+    assert.deepEqual(
+      (await desiredModelsFor(cp.db, has.id)).map((m) => m.versionId),
+      [versionId, int8],
+    );
+    assert.equal((await cp.caller(teacher).deployment.get({ id: int8Dep as string })).previousId, null);
 
     const view = await api.get({ id: s.id });
     assert.equal(view.viewer, "teacher");
@@ -93,12 +112,78 @@ describe("lab sessions: room preparation and the live socket", () => {
       const v = view.preparation.versions[0];
       assert.deepEqual([v?.devices, v?.deployed, v?.ready], [4, 2, 0]);
       assert.deepEqual(v?.misfits.map((m) => m.deviceName).sort(), ["prep-silent", "prep-small"]);
+      const w = view.preparation.versions[1];
+      assert.deepEqual([w?.versionId, w?.devices, w?.deployed, w?.ready], [int8, 4, 2, 0], "both variants are shown");
+    }
+    await api.end({ id: s.id });
+  });
+
+  test("an ordinary rollout after the session still replaces the other versions of the model", async () => {
+    const { versions } = await createModel(cp, { variants: ["fp32", "int8", "fp16"] });
+    const [fp32, int8, fp16] = versions.map((v) => v.id) as [string, string, string];
+    const seats = [await enroll(cp, "roll-1"), await enroll(cp, "roll-2")];
+    for (const d of seats) await setInventory(d.id);
+    const lab = await createLab(
+      cp,
+      teacher,
+      seats.map((d) => d.id),
+    );
+    const cls = await createClass(cp, [teacher], [alice]);
+    const assignment = await createAssignment(cp, cls.id, [fp32, int8]);
+    const api = cp.caller(teacher).labSession;
+    const s = await api.schedule({
+      classId: cls.id,
+      labId: lab.id,
+      title: "Twice",
+      assignmentId: assignment.id,
+      ...window(),
+    });
+    const { preparation } = await api.start({ id: s.id });
+    assert.equal(preparation.deployed.length, 2);
+    for (const d of seats) {
       assert.deepEqual(
-        view.preparation.skipped.map((x) => x.versionId),
-        [int8],
+        (await desiredModelsFor(cp.db, d.id)).map((m) => m.versionId),
+        [fp32, int8],
       );
     }
     await api.end({ id: s.id });
+
+    const rollout = await cp
+      .caller(teacher)
+      .deployment.create({ versionId: fp16, target: { kind: "lab", labId: lab.id } });
+    for (const d of seats) {
+      assert.deepEqual(
+        (await desiredModelsFor(cp.db, d.id)).map((m) => m.versionId),
+        [fp16],
+        "the rollout's version alone",
+      );
+    }
+    for (const d of preparation.deployed) {
+      assert.equal((await cp.caller(teacher).deployment.get({ id: d.deploymentId })).status, "replaced");
+    }
+    const view = await cp.caller(teacher).deployment.get({ id: rollout.id });
+    assert.equal(view.previousId, preparation.deployed[1]?.deploymentId, "a rollback restores the newest replaced");
+
+    // A second session of the same assignment puts both variants back: its own deployments replace the rollout.
+    const again = await api.schedule({
+      classId: cls.id,
+      labId: lab.id,
+      title: "Again",
+      assignmentId: assignment.id,
+      ...window(),
+    });
+    const second = await api.start({ id: again.id });
+    assert.deepEqual(
+      second.preparation.deployed.map((d) => d.versionId),
+      [fp32, int8],
+    );
+    for (const d of seats) {
+      assert.deepEqual(
+        (await desiredModelsFor(cp.db, d.id)).map((m) => m.versionId),
+        [fp32, int8],
+      );
+    }
+    await api.end({ id: again.id });
   });
 
   test("a student's socket watches only their own seat and gets only their own runs", async () => {

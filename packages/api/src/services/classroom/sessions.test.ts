@@ -82,11 +82,7 @@ describe("lab sessions: schedule, start, end, the schedule job", () => {
     const started = await api.start({ id: a.id });
     assert.equal(started.session.status, "active");
     assert.ok(started.session.startedAt instanceof Date);
-    assert.deepEqual(
-      started.preparation,
-      { deployed: [], misfits: [], skipped: [] },
-      "no assignment: nothing to deploy",
-    );
+    assert.deepEqual(started.preparation, { deployed: [], misfits: [] }, "no assignment: nothing to deploy");
     await rejectsWith(api.start({ id: a.id }), "CONFLICT", /only a scheduled session can start/);
     await rejectsWith(api.start({ id: b.id }), "CONFLICT", new RegExp(`in use by "Morning" \\(${cls.name}\\)`));
     await rejectsWith(api.cancel({ id: a.id }), "CONFLICT");

@@ -29,6 +29,15 @@ export const MAX_SESSION_MS = 12 * 60 * 60 * 1000;
 
 const id = z.string().min(1).max(64);
 
+/** The checks of a session's window, the same when it is scheduled and when it is moved. */
+function checkWindow(s: { startsAt: Date; endsAt: Date }, ctx: z.RefinementCtx): void {
+  const ms = s.endsAt.getTime() - s.startsAt.getTime();
+  if (ms <= 0) ctx.addIssue({ code: "custom", message: "The end must be after the start", path: ["endsAt"] });
+  else if (ms > MAX_SESSION_MS) {
+    ctx.addIssue({ code: "custom", message: "A session lasts at most 12 hours", path: ["endsAt"] });
+  }
+}
+
 export const scheduleSessionInput = z
   .object({
     classId: id,
@@ -39,15 +48,13 @@ export const scheduleSessionInput = z
     assignmentId: id.nullish(),
     autoStart: z.boolean().default(false),
   })
-  .refine((s) => s.endsAt.getTime() > s.startsAt.getTime(), {
-    message: "The end must be after the start",
-    path: ["endsAt"],
-  })
-  .refine((s) => s.endsAt.getTime() - s.startsAt.getTime() <= MAX_SESSION_MS, {
-    message: "A session lasts at most 12 hours",
-    path: ["endsAt"],
-  });
+  .superRefine(checkWindow);
 export type ScheduleSessionInput = z.input<typeof scheduleSessionInput>;
+
+export const rescheduleSessionInput = z
+  .object({ id, startsAt: z.coerce.date(), endsAt: z.coerce.date() })
+  .superRefine(checkWindow);
+export type RescheduleSessionInput = z.input<typeof rescheduleSessionInput>;
 
 const summarySelect = {
   id: true,
@@ -288,6 +295,31 @@ export async function cancelSession(deps: SessionDeps, actor: Actor, sessionId: 
   }
   await publishSessionChange(deps, sessionId);
   return summaryOf(deps.db, sessionId);
+}
+
+/** Moves a scheduled session to a new window; one that has started, ended or was cancelled keeps its own. */
+export async function rescheduleSession(
+  deps: SessionDeps,
+  actor: Actor,
+  input: RescheduleSessionInput,
+): Promise<SessionSummary> {
+  const data = rescheduleSessionInput.parse(input);
+  await requireSession(deps.db, actor, data.id, "teach");
+  // One statement: a session that the schedule job starts meanwhile is not moved under it.
+  const res = await deps.db.prisma.labSession.updateMany({
+    where: { id: data.id, status: "scheduled" },
+    data: { startsAt: data.startsAt, endsAt: data.endsAt },
+  });
+  if (res.count === 0) {
+    const s = await deps.db.prisma.labSession.findUniqueOrThrow({ where: { id: data.id }, select: { status: true } });
+    throw new AppError("CONFLICT", `This session is ${s.status}; only a scheduled session can be moved.`);
+  }
+  deps.db.log.info(
+    { sessionId: data.id, userId: actor.id, startsAt: data.startsAt, endsAt: data.endsAt },
+    "lab session rescheduled",
+  );
+  await publishSessionChange(deps, data.id);
+  return summaryOf(deps.db, data.id);
 }
 
 /**

@@ -46,7 +46,7 @@ describe("deployments", () => {
 
   before(async () => {
     cp = await startTestControlPlane();
-    staff = await cp.user("instructor");
+    staff = await cp.user("admin");
   });
   after(async () => {
     for (const s of open) s.close();
@@ -258,6 +258,35 @@ describe("deployments", () => {
     await eventually(() => a.desired.length > 0 && lastDesired(a).length === 0);
     await report(a, { deploymentId: first.id, versionId: v1.id });
     assert.equal((await api.get({ id: first.id })).devices[0]?.state, "removed", "a stale report is ignored");
+  });
+
+  test("a new version on some of an old deployment's devices leaves its other devices alone; rollback restores", async () => {
+    const { versions } = await createModel(cp, { variants: ["fp32", "int8"] });
+    const [v1, v2] = versions as [(typeof versions)[number], (typeof versions)[number]];
+    const here = await enroll(cp, "part-1");
+    const there = await enroll(cp, "part-2");
+    for (const d of [here, there]) await setInventory(cp, d.id);
+    const api = cp.caller(staff).deployment;
+    const schoolWide = await api.create({
+      versionId: v1.id,
+      target: { kind: "devices", deviceIds: [here.id, there.id] },
+    });
+    // One room moves on to the new version (as a lab session's preparation does for its seats).
+    const roomOnly = await api.create({ versionId: v2.id, target: { kind: "devices", deviceIds: [here.id] } });
+    const old = await api.get({ id: schoolWide.id });
+    assert.notEqual(old.status, "replaced", "the other devices still hold it");
+    assert.deepEqual(Object.fromEntries(old.devices.map((x) => [x.deviceId, x.state])), {
+      [here.id]: "removed",
+      [there.id]: "queued",
+    });
+    const desired = async (id: string) => (await desiredModelsFor(cp.db, id)).map((m) => m.versionId);
+    assert.deepEqual(await desired(there.id), [v1.id]);
+    assert.deepEqual(await desired(here.id), [v2.id]);
+    assert.equal((await api.get({ id: roomOnly.id })).previousId, schoolWide.id);
+
+    await api.rollback({ id: roomOnly.id });
+    assert.deepEqual(await desired(here.id), [v1.id], "the device the new version took gets the old one back");
+    assert.deepEqual(await desired(there.id), [v1.id]);
   });
 
   test("the gate halts a rollout whose new wave is slower than the previous version by more than allowed", async () => {

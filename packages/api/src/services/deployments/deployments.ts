@@ -22,15 +22,25 @@ export function readStrategy(raw: unknown): StoredStrategy {
   return storedStrategySchema.parse(raw);
 }
 
+export interface CreateDeploymentOptions {
+  /**
+   * Other versions of the same model that this deployment leaves in place: variants deployed together (a
+   * session's room preparation puts every variant its assignment allows on each seat) are all kept.
+   */
+  keepVersionIds?: readonly string[];
+}
+
 /**
  * Creates a deployment over the devices of the target that fit. Another version of the same model that is
- * active on one of those devices is marked replaced, and the newest such deployment becomes the one a rollback
- * restores.
+ * active on one of those devices gives way (unless `keepVersionIds` names it): a deployment all of whose devices
+ * the new one covers is marked replaced; one that also covers other devices keeps them, and only its rows for the
+ * shared devices are removed. The newest such deployment becomes the one a rollback restores.
  */
 export async function createDeployment(
   deps: DeploymentDeps,
   input: CreateDeploymentInput,
   userId: string | null,
+  opts: CreateDeploymentOptions = {},
 ): Promise<{ id: string; misfits: FitResult["misfits"] }> {
   const { db } = deps;
   const parsed = createDeploymentInput.parse(input);
@@ -50,13 +60,16 @@ export async function createDeployment(
     const overlapping = await tx.deployment.findMany({
       where: {
         status: { in: ACTIVE_STATUSES },
-        versionId: { not: parsed.versionId },
+        versionId: { notIn: [parsed.versionId, ...(opts.keepVersionIds ?? [])] },
         version: { modelId: version.modelId },
         devices: { some: { deviceId: { in: deviceIds }, state: { not: "removed" } } },
       },
-      select: { id: true, devices: { select: { deviceId: true } } },
+      select: { id: true, devices: { where: { state: { not: "removed" } }, select: { deviceId: true } } },
       orderBy: { createdAt: "desc" },
     });
+    const covered = new Set(deviceIds);
+    const whole = overlapping.filter((o) => o.devices.every((d) => covered.has(d.deviceId)));
+    const partial = overlapping.filter((o) => !whole.includes(o));
     const created = await tx.deployment.create({
       data: {
         versionId: parsed.versionId,
@@ -74,10 +87,16 @@ export async function createDeployment(
       },
       select: { id: true },
     });
-    if (overlapping.length > 0) {
+    if (whole.length > 0) {
       await tx.deployment.updateMany({
-        where: { id: { in: overlapping.map((o) => o.id) } },
+        where: { id: { in: whole.map((o) => o.id) } },
         data: { status: "replaced", statusReason: `replaced by deployment ${created.id}` },
+      });
+    }
+    if (partial.length > 0) {
+      await tx.deploymentDevice.updateMany({
+        where: { deploymentId: { in: partial.map((o) => o.id) }, deviceId: { in: deviceIds } },
+        data: { state: "removed", percent: null },
       });
     }
     return { id: created.id, replaced: overlapping };
@@ -132,8 +151,12 @@ export async function rollbackDeployment(deps: DeploymentDeps, id: string): Prom
         currentWave: lastWave,
       },
     }),
+    // Its rows that the rolled-back deployment took over (a partial replacement removed them) come back too.
     db.prisma.deploymentDevice.updateMany({
-      where: { deploymentId: previous.id, state: { not: "removed" } },
+      where: {
+        deploymentId: previous.id,
+        OR: [{ state: { not: "removed" } }, { deviceId: { in: current.devices.map((d) => d.deviceId) } }],
+      },
       data: { state: "queued", percent: null, errorCode: null, errorMessage: null },
     }),
   ]);

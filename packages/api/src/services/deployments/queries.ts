@@ -55,9 +55,22 @@ const viewSelect = {
   },
 } satisfies Prisma.DeploymentSelect;
 
+/**
+ * The deployments whose devices the caller may see (a scope from fleet-scope.ts; null for all), each showing only
+ * those devices.
+ */
+function scoped(scope: Prisma.DeviceWhereInput | null) {
+  if (!scope) return { where: {}, select: viewSelect };
+  return {
+    where: { devices: { some: { device: scope } } },
+    select: { ...viewSelect, devices: { ...viewSelect.devices, where: { device: scope } } },
+  };
+}
+
 type ViewRow = NonNullable<Awaited<ReturnType<typeof findView>>>;
-function findView(db: Db, id: string) {
-  return db.prisma.deployment.findUnique({ where: { id }, select: viewSelect });
+function findView(db: Db, id: string, scope: Prisma.DeviceWhereInput | null = null) {
+  const { where, select } = scoped(scope);
+  return db.prisma.deployment.findFirst({ where: { AND: [{ id }, where] }, select });
 }
 
 function toView(row: ViewRow, isOnline: (deviceId: string) => boolean): DeploymentView {
@@ -89,8 +102,9 @@ export async function getDeployment(
   db: Db,
   id: string,
   isOnline: (deviceId: string) => boolean,
+  scope: Prisma.DeviceWhereInput | null = null,
 ): Promise<DeploymentView> {
-  const row = await findView(db, id);
+  const row = await findView(db, id, scope);
   if (!row) throw new AppError("NOT_FOUND", "That deployment does not exist.");
   return toView(row, isOnline);
 }
@@ -105,11 +119,13 @@ export async function listDeployments(
   db: Db,
   input: z.input<typeof listDeploymentsInput>,
   isOnline: (deviceId: string) => boolean,
+  scope: Prisma.DeviceWhereInput | null = null,
 ): Promise<DeploymentView[]> {
   const { versionId, limit } = listDeploymentsInput.parse(input);
+  const { where, select } = scoped(scope);
   const rows = await db.prisma.deployment.findMany({
-    where: versionId ? { versionId } : {},
-    select: viewSelect,
+    where: { AND: [versionId ? { versionId } : {}, where] },
+    select,
     orderBy: { createdAt: "desc" },
     take: limit,
   });

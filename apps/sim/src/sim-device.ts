@@ -36,6 +36,9 @@ export class SimDevice {
   fatal: string | null = null;
   private socket: AgentSocket | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Handshakes refused in a row (BUSY): the next try waits longer. */
+  private refusedInARow = 0;
   private stopped = false;
 
   constructor(
@@ -75,6 +78,7 @@ export class SimDevice {
     });
     socket.on("connect", () => {
       this.stats.connects++;
+      this.refusedInARow = 0;
       socket.timeout(ACK_TIMEOUT_MS).emit("inventory:report", this.inventory, () => undefined);
     });
     socket.on("config:updated", (raw) => {
@@ -89,14 +93,33 @@ export class SimDevice {
     socket.on("connect_error", (err: Error & { data?: { code?: string } }) => {
       const code = err.data?.code;
       if (code === "BAD_CREDENTIAL" || code === "DEVICE_REVOKED" || code === "PROTOCOL_MISMATCH") this.giveUp(code);
+      // socket.io does not retry a refusal by the server's middleware (BUSY while it admits others): as the agent.
+      else if (!socket.active) this.retryAfterRefusal(socket);
     });
     this.socket = socket;
   }
 
   private close(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
+  }
+
+  /** Jittered exponential backoff, as socket.io's own reconnection: 1 s doubling to 10 s, ±50 %. */
+  private retryAfterRefusal(socket: AgentSocket): void {
+    const capMs = Math.min(10_000, 1000 * 2 ** Math.min(this.refusedInARow, 10));
+    this.refusedInARow++;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(
+      () => {
+        this.retryTimer = null;
+        if (!this.stopped && !this.fatal && this.socket === socket) socket.connect();
+      },
+      capMs * (0.5 + Math.random()),
+    );
+    this.retryTimer.unref?.();
   }
 
   private giveUp(reason: string): void {

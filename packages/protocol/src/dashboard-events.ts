@@ -48,7 +48,7 @@ export interface DashboardToServerEvents {
   "fleet:unsubscribe": (payload: Record<string, never>, ack: (res: Ack<null>) => void) => void;
   "device:subscribe": (payload: DeviceSubscribe, ack: (res: Ack<DeviceSnapshot>) => void) => void;
   "device:unsubscribe": (payload: DeviceSubscribe, ack: (res: Ack<null>) => void) => void;
-  /** Joins the lab's room: `device:updated` for its devices, `lab:changed` when its layout changes. */
+  /** Joins the lab's room: `device:updated` and `devices:updated` for its devices, `lab:changed` when its layout changes. */
   "lab:subscribe": (payload: LabSubscribe, ack: (res: Ack<LabSnapshot>) => void) => void;
   "lab:unsubscribe": (payload: LabSubscribe, ack: (res: Ack<null>) => void) => void;
 }
@@ -60,8 +60,13 @@ export interface TelemetrySampled {
 
 /** Broadcasts to browsers (past tense: something happened). */
 export interface ServerToDashboardEvents {
-  /** A device's summary changed: came online, went offline, renamed, revoked, new sample. */
+  /** A device's summary changed: came online, went offline, renamed, revoked, moved. */
   "device:updated": (payload: DeviceSummary) => void;
+  /**
+   * The summaries of devices that sent new samples, gathered over a fraction of a second (status changes come at
+   * once as `device:updated`). Each summary is the newest one of its device at the time of sending.
+   */
+  "devices:updated": (payload: DevicesUpdated) => void;
   "device:removed": (payload: { id: string }) => void;
   /** A new sample of a device that this browser watches in detail. */
   "telemetry:sampled": (payload: TelemetrySampled) => void;
@@ -78,6 +83,10 @@ export interface ServerToDashboardEvents {
    * staff sockets and to the session's students; ask for the session again (what each may see is the API's call).
    */
   "session:updated": (payload: SessionUpdated) => void;
+}
+
+export interface DevicesUpdated {
+  devices: DeviceSummary[];
 }
 
 export interface SessionUpdated {

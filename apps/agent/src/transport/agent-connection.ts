@@ -26,7 +26,7 @@ import type { AgentLink, WorkloadHost } from "../workloads/types.ts";
 import { type BackoffOptions, backoffDelayMs, DEFAULT_BACKOFF } from "./backoff.ts";
 import { classifyConnectError } from "./connect-error.ts";
 import { InventorySync } from "./inventory-sync.ts";
-import { Outbox } from "./outbox.ts";
+import { DEFAULT_BUSY_BACKOFF, Outbox } from "./outbox.ts";
 import {
   type AgentSocket,
   answerRunStart,
@@ -88,6 +88,8 @@ export interface AgentConnectionOptions {
   random?: () => number;
   now?: () => number;
   backoff?: BackoffOptions;
+  /** Pause after the server answers a report with BUSY. */
+  busyBackoff?: BackoffOptions;
   connectTimeoutMs?: number;
   ackTimeoutMs?: number;
   /** A connection that lasted this long starts the backoff over from its first step. */
@@ -138,6 +140,7 @@ export class AgentConnection implements AgentLink {
       random: Math.random,
       now: Date.now,
       backoff: DEFAULT_BACKOFF,
+      busyBackoff: DEFAULT_BUSY_BACKOFF,
       connectTimeoutMs: 10_000,
       ackTimeoutMs: 10_000,
       stableAfterMs: 30_000,
@@ -150,6 +153,8 @@ export class AgentConnection implements AgentLink {
       log: this.o.log,
       ackTimeoutMs: this.o.ackTimeoutMs,
       now: this.o.now,
+      random: this.o.random,
+      busyBackoff: this.o.busyBackoff,
     });
     this.telemetry = new TelemetryLoop(
       this.o.defaultTelemetryIntervalMs,

@@ -10,6 +10,7 @@ import {
 import type { DiskBuffer } from "../buffer/disk-buffer.ts";
 import { RollupWindow } from "../buffer/rollup.ts";
 import type { Logger } from "../logger.ts";
+import { type BackoffOptions, backoffDelayMs } from "./backoff.ts";
 import type { AgentSocket } from "./reports.ts";
 
 const storedAckSchema = ackSchema(telemetryReportAckSchema);
@@ -18,6 +19,11 @@ const FINAL_REFUSALS = new Set(["BAD_REQUEST", "PAYLOAD_TOO_LARGE"]);
 export const DEFAULT_MAX_BATCH = 100;
 /** A batch stays well under the server's LIMITS.maxEventBytes (256 KiB), whatever the samples hold. */
 const MAX_BATCH_BYTES = 192 * 1024;
+/**
+ * Pause after a BUSY answer: 1-2 s, then 2-4 s, then 2.5-5 s while refusals go on. A server that sheds load is
+ * given room; the jitter keeps a classroom of agents from all coming back in the same instant.
+ */
+export const DEFAULT_BUSY_BACKOFF: BackoffOptions = { baseMs: 2_000, maxMs: 5_000 };
 
 /** The longest prefix of `recs` whose JSON fits in MAX_BATCH_BYTES; at least one record. */
 function fitBytes<T>(recs: T[]): T[] {
@@ -37,12 +43,17 @@ export interface OutboxOptions {
   log: Logger;
   ackTimeoutMs: number;
   now?: () => number;
+  /** In [0, 1), like Math.random; for the jitter of the pause after BUSY. */
+  random?: () => number;
+  busyBackoff?: BackoffOptions;
 }
 
 /**
  * Everything the agent reports goes through the disk buffer and leaves it only on the server's ack. Online, each
  * new sample is sent at once (the live lane); a replay lane per kind sends the backlog oldest first, one batch in
  * flight at a time, so a long replay never holds up the live stream. Offline, samples become 10 s roll-ups.
+ * When the server answers BUSY, nothing is sent for a jittered pause; samples taken meanwhile wait in the buffer
+ * and go afterwards in batches.
  */
 export class Outbox {
   private socket: AgentSocket | null = null;
@@ -52,9 +63,20 @@ export class Outbox {
   private batch = DEFAULT_MAX_BATCH;
   private lastSend: number | null = null;
   private readonly now: () => number;
+  /** Set while pausing after a BUSY answer; its end resumes sending. */
+  private resumeTimer: NodeJS.Timeout | null = null;
+  /** BUSY answers since the last accepted report: only the first one of an outage is logged. */
+  private busyRefusals = 0;
+  /** Pauses since the last accepted report: each one is longer, up to the cap. */
+  private busyPauses = 0;
 
   constructor(private readonly o: OutboxOptions) {
     this.now = o.now ?? Date.now;
+  }
+
+  /** Whether sending is paused after a BUSY answer. */
+  get pausedForBusy(): boolean {
+    return this.resumeTimer !== null;
   }
 
   get lastSuccessfulSendAt(): number | null {
@@ -74,6 +96,8 @@ export class Outbox {
 
   detach(): void {
     this.socket = null;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = null;
     // Whatever was in flight stays in the buffer and is sent again on the next connection.
     this.inFlight.t.clear();
     this.inFlight.e.clear();
@@ -96,6 +120,8 @@ export class Outbox {
       return;
     }
     const seq = this.o.buffer.appendTelemetry(sample);
+    // Paused: the sample waits in the buffer; the replay lane sends it with the others when the pause ends.
+    if (this.resumeTimer) return;
     this.inFlight.t.add(seq);
     void this.send(socket, "t", [seq], [sample]).then(() => this.kick());
   }
@@ -147,7 +173,7 @@ export class Outbox {
       // Bounded by the backlog: every round acks or drops its batch, or stops.
       for (;;) {
         const socket = this.socket;
-        if (!socket) return;
+        if (!socket || this.resumeTimer) return;
         const recs = fitBytes<{ seq: number; value: unknown }>(
           lane === "t"
             ? this.o.buffer.peekTelemetry(this.batch, this.inFlight.t)
@@ -188,6 +214,11 @@ export class Outbox {
       } else if (ack.data.ok) {
         result = "acked";
         this.lastSend = this.now();
+        if (this.busyRefusals > 0) {
+          this.o.log.info({ event, refusals: this.busyRefusals }, "the server accepts reports again");
+          this.busyRefusals = 0;
+          this.busyPauses = 0;
+        }
         this.o.log.debug({ event, records: seqs.length, stored: ack.data.data.stored }, "reported");
       } else if (ack.data.error.code === "PAYLOAD_TOO_LARGE" && seqs.length > 1) {
         // Too big together, maybe fine apart: smaller batches from now on, nothing dropped.
@@ -196,6 +227,12 @@ export class Outbox {
           { event, records: seqs.length, maxBatch: this.batch },
           "a batch was too large; sending smaller ones",
         );
+      } else if (ack.data.error.code === "BUSY") {
+        this.busyRefusals += 1;
+        if (this.busyRefusals === 1) {
+          this.o.log.warn({ event, reason: ack.data.error.message }, "the server is busy; pausing reports");
+        }
+        if (socket === this.socket) this.pauseForBusy();
       } else if (FINAL_REFUSALS.has(ack.data.error.code)) {
         result = "dropped";
         this.o.log.warn(
@@ -215,5 +252,26 @@ export class Outbox {
     if (socket === this.socket) for (const q of seqs) this.inFlight[lane].delete(q);
     if (result !== "retry") this.o.buffer.ack(seqs);
     return result;
+  }
+
+  /**
+   * Stops sending for a while rather than resending at once, which would only add to the load the server is
+   * shedding. Answers to reports already in flight do not extend the pause; refusals after it lengthen the next.
+   */
+  private pauseForBusy(): void {
+    if (this.resumeTimer) return;
+    const delayMs = backoffDelayMs(
+      this.busyPauses,
+      this.o.random ?? Math.random,
+      this.o.busyBackoff ?? DEFAULT_BUSY_BACKOFF,
+    );
+    this.busyPauses += 1;
+    this.o.log.debug({ retryInMs: delayMs, pauses: this.busyPauses }, "pausing reports after BUSY");
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = null;
+      this.kick();
+    }, delayMs);
+    // Stopping the agent does not wait for the pause: what is unsent stays in the buffer.
+    this.resumeTimer.unref();
   }
 }

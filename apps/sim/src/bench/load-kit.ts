@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { PrismaClient } from "@labfleet/db";
 import { stopProcess } from "@labfleet/e2e/built-server";
-import { DASHBOARD_NAMESPACE, type DeviceSummary } from "@labfleet/protocol";
+import { DASHBOARD_NAMESPACE, type DeviceSummary, type DevicesUpdated } from "@labfleet/protocol";
 import { io, type Socket } from "socket.io-client";
 import { type DeviceCredential, writeState } from "../state-file.ts";
 import type { WorkerReply, WorkerRequest, WorkerStats } from "./sim-worker.ts";
@@ -306,8 +306,8 @@ export function sumStats(all: WorkerStats[]): WorkerStats {
 
 /**
  * A dashboard as the fleet page is: signed in with the session cookie, subscribed to the fleet room, where the
- * server pushes a device summary (with its latest sample) for every sample stored. The agent-to-dashboard latency
- * is arrival time minus the sample's own timestamp (same machine, same clock).
+ * server pushes the summaries (with their latest samples) of the devices that reported, a few times a second. The
+ * agent-to-dashboard latency is arrival time minus the sample's own timestamp (same machine, same clock).
  */
 export class FleetWatcher {
   private readonly socket: Socket;
@@ -322,15 +322,20 @@ export class FleetWatcher {
       extraHeaders: { cookie, origin: url },
       forceNew: true,
     });
-    this.socket.on("device:updated", (d: DeviceSummary) => {
+    this.socket.on("device:updated", (d: DeviceSummary) => this.arrived(d, Date.now()));
+    this.socket.on("devices:updated", ({ devices }: DevicesUpdated) => {
       const now = Date.now();
-      const ts = d.latest?.ts;
-      // One arrival per sample: a summary re-sent without a new sample (a disconnect, an inventory) is no latency.
-      if (ts === undefined || (this.lastTs.get(d.id) ?? -1) >= ts) return;
-      this.lastTs.set(d.id, ts);
-      if (this.recordingFrom !== null && ts > this.recordingFrom)
-        this.arrivals.push({ deviceId: d.id, ts, latencyMs: now - ts });
+      for (const d of devices) this.arrived(d, now);
     });
+  }
+
+  private arrived(d: DeviceSummary, now: number): void {
+    const ts = d.latest?.ts;
+    // One arrival per sample: a summary re-sent without a new sample (a disconnect, an inventory) is no latency.
+    if (ts === undefined || (this.lastTs.get(d.id) ?? -1) >= ts) return;
+    this.lastTs.set(d.id, ts);
+    if (this.recordingFrom !== null && ts > this.recordingFrom)
+      this.arrivals.push({ deviceId: d.id, ts, latencyMs: now - ts });
   }
 
   async subscribe(): Promise<number> {

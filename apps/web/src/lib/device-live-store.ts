@@ -1,6 +1,13 @@
 "use client";
 
-import type { DeviceSnapshot, DeviceSummary, TelemetrySample, TelemetrySampled, WireError } from "@labfleet/protocol";
+import type {
+  DeviceSnapshot,
+  DeviceSummary,
+  DevicesUpdated,
+  TelemetrySample,
+  TelemetrySampled,
+  WireError,
+} from "@labfleet/protocol";
 import type { DashboardSocket } from "./dashboard-socket";
 import {
   LiveSubscriptionStore,
@@ -67,6 +74,10 @@ class DeviceLiveStore extends LiveSubscriptionStore<DeviceLiveState, DeviceSnaps
     this.markDirty();
   };
 
+  private readonly onManyUpdated = ({ devices }: DevicesUpdated): void => {
+    for (const device of devices) this.onUpdated(device);
+  };
+
   private readonly onRemoved = ({ id }: { id: string }): void => {
     if (id !== this.deviceId) return;
     this.status = "error";
@@ -77,10 +88,12 @@ class DeviceLiveStore extends LiveSubscriptionStore<DeviceLiveState, DeviceSnaps
   protected listen(socket: DashboardSocket): () => void {
     socket.on("telemetry:sampled", this.onSampled);
     socket.on("device:updated", this.onUpdated);
+    socket.on("devices:updated", this.onManyUpdated);
     socket.on("device:removed", this.onRemoved);
     return () => {
       socket.off("telemetry:sampled", this.onSampled);
       socket.off("device:updated", this.onUpdated);
+      socket.off("devices:updated", this.onManyUpdated);
       socket.off("device:removed", this.onRemoved);
     };
   }

@@ -1,6 +1,6 @@
 "use client";
 
-import type { DeviceSummary, WireError } from "@labfleet/protocol";
+import type { DeviceSummary, DevicesUpdated, WireError } from "@labfleet/protocol";
 import type { DashboardSocket } from "./dashboard-socket";
 import { LiveSubscriptionStore, type SnapshotAck, type TimedDashboardSocket } from "./live-subscription-store";
 
@@ -43,6 +43,10 @@ class FleetStore extends LiveSubscriptionStore<FleetState, DeviceSummary[]> {
     this.markDirty();
   };
 
+  private readonly onManyUpdated = ({ devices }: DevicesUpdated): void => {
+    for (const device of devices) this.onUpdated(device);
+  };
+
   private readonly onRemoved = ({ id }: { id: string }): void => {
     this.devices.delete(id);
     this.inFlight?.set(id, null);
@@ -51,9 +55,11 @@ class FleetStore extends LiveSubscriptionStore<FleetState, DeviceSummary[]> {
 
   protected listen(socket: DashboardSocket): () => void {
     socket.on("device:updated", this.onUpdated);
+    socket.on("devices:updated", this.onManyUpdated);
     socket.on("device:removed", this.onRemoved);
     return () => {
       socket.off("device:updated", this.onUpdated);
+      socket.off("devices:updated", this.onManyUpdated);
       socket.off("device:removed", this.onRemoved);
     };
   }

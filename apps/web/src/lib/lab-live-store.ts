@@ -1,6 +1,6 @@
 "use client";
 
-import type { DeviceSummary, Lab, LabSnapshot, Seat, WireError } from "@labfleet/protocol";
+import type { DeviceSummary, DevicesUpdated, Lab, LabSnapshot, Seat, WireError } from "@labfleet/protocol";
 import { useEffect, useSyncExternalStore } from "react";
 import type { DashboardSocket } from "./dashboard-socket";
 import {
@@ -22,7 +22,8 @@ export interface LabLiveState {
 const INITIAL: LabLiveState = { lab: null, seats: [], devices: new Map(), status: "loading", error: null };
 
 /**
- * One lab's room map, live: a snapshot on `lab:subscribe`, then `device:updated` for the lab's devices, applied at
+ * One lab's room map, live: a snapshot on `lab:subscribe`, then `device:updated` / `devices:updated` for the lab's
+ * devices, applied at
  * most once per flush interval however many devices report. `lab:changed` (a placement, a resize) re-asks.
  */
 class LabLiveStore extends LiveSubscriptionStore<LabLiveState, LabSnapshot> {
@@ -46,15 +47,21 @@ class LabLiveStore extends LiveSubscriptionStore<LabLiveState, LabSnapshot> {
     this.markDirty();
   };
 
+  private readonly onManyUpdated = ({ devices }: DevicesUpdated): void => {
+    for (const device of devices) this.onUpdated(device);
+  };
+
   private readonly onChanged = ({ labId }: { labId: string }): void => {
     if (labId === this.labId) this.requestSnapshot();
   };
 
   protected listen(socket: DashboardSocket): () => void {
     socket.on("device:updated", this.onUpdated);
+    socket.on("devices:updated", this.onManyUpdated);
     socket.on("lab:changed", this.onChanged);
     return () => {
       socket.off("device:updated", this.onUpdated);
+      socket.off("devices:updated", this.onManyUpdated);
       socket.off("lab:changed", this.onChanged);
     };
   }

@@ -17,7 +17,7 @@ export { LIVE_WINDOW_MS } from "./device-live-store";
 export type { FleetState } from "./fleet-store";
 
 /**
- * Every device, live: a snapshot on subscribe, then `device:updated` / `device:removed`,
+ * Every device, live: a snapshot on subscribe, then `device:updated` / `devices:updated` / `device:removed`,
  * applied at most four times a second. Re-subscribes after every reconnection.
  */
 export function useFleet(): FleetState {

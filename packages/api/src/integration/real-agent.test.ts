@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import type { DeviceSummary } from "@labfleet/protocol";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
 import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
-import { connectDashboard, nextEvent } from "../testing/sockets.ts";
+import { connectDashboard } from "../testing/sockets.ts";
 import { agentProcess } from "./agent-process.ts";
 
 /** The real agent CLI as a separate process, logging at debug level. */
@@ -62,10 +62,14 @@ describe("a real agent process against a real control plane", () => {
         async () => (await cp.db.prisma.device.findFirst({ where: { inventoryHash: { not: null } } })) ?? null,
         20_000,
       );
-      const online = await eventually(async () => {
-        const d = await nextEvent<DeviceSummary>(browser, "device:updated", 10_000);
-        return d.id === device.id && d.status === "online" && d.latest ? d : null;
-      }, 30_000);
+      // Its samples' summaries come gathered (`devices:updated`); a status change comes alone.
+      const summaries: DeviceSummary[] = [];
+      browser.on("device:updated", (d) => summaries.push(d));
+      browser.on("devices:updated", ({ devices }) => summaries.push(...devices));
+      const online = await eventually(
+        async () => summaries.find((d) => d.id === device.id && d.status === "online" && d.latest) ?? null,
+        30_000,
+      );
       assert.ok(online.latest);
       assert.ok(online.latest.cpuLoadPct >= 0 && online.latest.cpuLoadPct <= 100);
       assert.ok(online.latest.memTotalBytes > 0);

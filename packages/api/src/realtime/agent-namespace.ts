@@ -31,9 +31,28 @@ interface AgentSocketData {
 }
 type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentSocketData>;
 
+/**
+ * Handshakes checked at once. Each one verifies a credential and reads the database; beyond this the queue only
+ * delays everyone (and starves the reports of the devices already in), and the excess is refused with BUSY, which
+ * agents retry after their backoff. High enough that a restart's jittered reconnections rarely meet it (a cap of 64
+ * made the bench's 3,000 devices take longer to connect, each refusal costing a whole new handshake): it is a
+ * guard against a flood, not a pacer.
+ */
+export const MAX_HANDSHAKES_IN_FLIGHT = 512;
+
+export interface AgentNamespaceDeps {
+  db: Db;
+  hub: FleetHub;
+  counters: EdgeCounters;
+  /** Defaults to MAX_HANDSHAKES_IN_FLIGHT. */
+  maxHandshakes?: number;
+}
+
 /** The `/agent` namespace: devices authenticate with their credential in the handshake, then report. */
-export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; counters: EdgeCounters }): void {
+export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): void {
   const { db, hub, counters } = deps;
+  const maxHandshakes = deps.maxHandshakes ?? MAX_HANDSHAKES_IN_FLIGHT;
+  let handshakes = 0;
   const nsp = io.of(AGENT_NAMESPACE);
   // A finished run may be the last of a deployment's gate: let the waves move without waiting for the job.
   const advanceAll = () => advanceAllDeployments(deps);
@@ -50,6 +69,12 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
       );
       return;
     }
+    if (handshakes >= maxHandshakes) {
+      counters.count("BUSY");
+      next(refusal(new AppError("BUSY", "The server is busy accepting other devices; try again shortly.")));
+      return;
+    }
+    handshakes++;
     try {
       const device = await authenticateDevice(db, parsed.data);
       socket.data.deviceId = device.id;
@@ -61,6 +86,8 @@ export function attachAgentNamespace(io: Server, deps: { db: Db; hub: FleetHub; 
       counters.count(err.data.code);
       db.log.warn({ deviceId: parsed.data.deviceId, code: err.data.code }, "agent connection refused");
       next(err);
+    } finally {
+      handshakes--;
     }
   });
 

@@ -1,9 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Ack, type DeviceSnapshot, type DeviceSummary, PROTOCOL_VERSION } from "@labfleet/protocol";
+import {
+  type Ack,
+  type DeviceSnapshot,
+  type DeviceSummary,
+  type DevicesUpdated,
+  PROTOCOL_VERSION,
+} from "@labfleet/protocol";
 import { enrollDevice } from "../services/device.ts";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
-import { startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
+import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
 import {
   type AgentClient,
   connectAgent,
@@ -62,15 +68,30 @@ describe("/dashboard namespace", () => {
     assert.equal(tile?.name, "seat-a1");
     assert.equal((await fastConfig).telemetryIntervalMs, 500, "watched: the agent is asked for fast reports");
 
-    const updated = nextEvent<DeviceSummary>(browser, "device:updated");
-    await agent.emitWithAck("telemetry:report", { samples: [sample(Date.now(), { cpuLoadPct: 77 })] });
-    const u = await updated;
-    assert.equal(u.id, deviceId);
-    assert.equal(u.latest?.cpuLoadPct, 77);
+    // Summaries from samples come gathered: one event carries each device that reported at most once.
+    const gathered: DevicesUpdated[] = [];
+    const single: DeviceSummary[] = [];
+    browser.on("devices:updated", (u) => gathered.push(u));
+    browser.on("device:updated", (d) => single.push(d));
+    await Promise.all(
+      [77, 78].map((cpuLoadPct, i) =>
+        agent.emitWithAck("telemetry:report", { samples: [sample(Date.now() + i, { cpuLoadPct })] }),
+      ),
+    );
+    await eventually(() => gathered.flatMap((u) => u.devices).some((d) => d.latest?.cpuLoadPct === 78));
+    for (const { devices } of gathered) {
+      assert.deepEqual(
+        devices.map((d) => d.id),
+        [deviceId],
+        "one summary per device per event",
+      );
+    }
+    assert.equal(gathered.at(-1)?.devices[0]?.latest?.cpuLoadPct, 78, "the newest sample last");
+    assert.deepEqual(single, [], "a sample alone is no single-device update");
 
     const detail = (await browser.emitWithAck("device:subscribe", { deviceId })) as Ack<DeviceSnapshot>;
     assert.ok(detail.ok);
-    assert.equal(detail.data.recent.at(-1)?.cpuLoadPct, 77);
+    assert.equal(detail.data.recent.at(-1)?.cpuLoadPct, 78);
     const sampled = nextEvent<{ deviceId: string; sample: { cpuLoadPct: number } }>(browser, "telemetry:sampled");
     await agent.emitWithAck("telemetry:report", { samples: [sample(Date.now() + 1, { cpuLoadPct: 33 })] });
     assert.equal((await sampled).sample.cpuLoadPct, 33);

@@ -23,6 +23,7 @@ import { getLabLayout } from "../services/lab.ts";
 import { noteLateTelemetry, ROLLUP_LOOKBACK_MS } from "../services/rollup.ts";
 import { latestSamples, recentSamples } from "../services/telemetry.ts";
 import type { ScaleOut, ScaleOutHost } from "./scale-out.ts";
+import { DirtyBatch, groupByRooms, SUMMARY_FLUSH_MS } from "./summary-batch.ts";
 
 export interface TelemetryIntervals {
   /** While someone watches the device (its page, or the fleet page). */
@@ -33,6 +34,8 @@ export interface TelemetryIntervals {
   bufferMaxBytes?: number;
   /** Most samples or events per replayed batch, pushed on connect. */
   maxBatch?: number;
+  /** Most time a summary that only carries a new sample waits to go with others (status changes go at once). */
+  summaryFlushMs?: number;
 }
 
 /** An admin's fleet page: the summary of every device. */
@@ -92,13 +95,17 @@ export class FleetHub implements ScaleOutHost {
   private readonly runStudents = new Map<string, Promise<string | null>>();
   /** Staff news waiting for a device's lab to be read, so that later news does not overtake it. */
   private staffQueue: Promise<void> | null = null;
+  /** Devices with a new sample whose summary has not gone out yet: sent together every `summaryFlushMs`. */
+  private readonly sampled: DirtyBatch<DeviceRow>;
 
   constructor(
     private readonly db: Db,
     private readonly dashboards: Namespace<Record<string, never>, ServerToDashboardEvents>,
     private readonly config: TelemetryIntervals,
     private readonly cluster: HubCluster | null = null,
-  ) {}
+  ) {
+    this.sampled = new DirtyBatch(config.summaryFlushMs ?? SUMMARY_FLUSH_MS, (rows) => this.emitSampled(rows));
+  }
 
   /** Connected to this process or, in scale-out, to any other. */
   isOnline(deviceId: string): boolean {
@@ -352,18 +359,36 @@ export class FleetHub implements ScaleOutHost {
     const row = await getDeviceRow(this.db, deviceId);
     if (!row) {
       this.rows.delete(deviceId);
+      this.sampled.drop(deviceId);
       return;
     }
     if (this.agents.has(deviceId)) this.rows.set(deviceId, row);
     this.emitSummary(row);
   }
 
+  /** At once: a change someone waits to see (status, name, lab). It carries the latest sample too. */
   private emitSummary(row: DeviceRow): void {
     this.noteLab(row.id, row.labId);
-    const all = [FLEET_ROOM, deviceRoom(row.id)];
-    if (row.labId) all.push(labRoom(row.labId), fleetLabRoom(row.labId));
-    const rooms = this.liveRooms(all);
+    this.sampled.drop(row.id);
+    const rooms = this.liveRooms(summaryRooms(row));
     if (rooms.length > 0) this.dashboards.to(rooms).emit("device:updated", this.summarize(row));
+  }
+
+  /**
+   * The summaries of the devices that reported since the last flush, one emit per set of rooms. Each summary goes to
+   * exactly the rooms `emitSummary` would send it to (an instructor's lab rooms see their lab's devices only); rooms
+   * nobody watches are left out, so that devices watched alike share one emit.
+   */
+  private emitSampled(rows: DeviceRow[]): void {
+    const items = [];
+    for (const row of rows) {
+      this.noteLab(row.id, row.labId);
+      const rooms = summaryRooms(row).filter((r) => this.watchedAnywhere(r));
+      if (rooms.length > 0) items.push({ rooms, item: this.summarize(row) });
+    }
+    for (const group of groupByRooms(items)) {
+      this.dashboards.to(group.rooms).emit("devices:updated", { devices: group.items });
+    }
   }
 
   /** Records a device's lab; when it moved, its report interval may change (the new lab may be watched). */
@@ -436,8 +461,11 @@ export class FleetHub implements ScaleOutHost {
     return p;
   }
 
+  /** Waits for the bookkeeping under way, sends the summaries due and writes every lastSeenAt noted so far. */
   async drain(): Promise<void> {
     await Promise.allSettled([...this.pending]);
+    this.sampled.flush();
+    await this.seenWriter?.flush();
   }
 
   private async recordDisconnect(deviceId: string, socket: AgentHandle): Promise<void> {
@@ -474,7 +502,7 @@ export class FleetHub implements ScaleOutHost {
       const room = this.dashboards.to(deviceRoom(deviceId));
       for (const sample of samples) room.emit("telemetry:sampled", { deviceId, sample });
     }
-    this.emitSummary(row);
+    this.sampled.mark(deviceId, row);
   }
 
   /** Cuts a device off at once: it is told why, then its socket is closed. */
@@ -548,4 +576,11 @@ export class FleetHub implements ScaleOutHost {
     const config: AgentConfig = { telemetryIntervalMs: ms, ...extra };
     socket.emit("config:updated", config);
   }
+}
+
+/** Every room a device's summary goes to, watched or not. */
+function summaryRooms(row: DeviceRow): string[] {
+  const rooms = [FLEET_ROOM, deviceRoom(row.id)];
+  if (row.labId) rooms.push(labRoom(row.labId), fleetLabRoom(row.labId));
+  return rooms;
 }

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Ack, type DeviceSummary, type LabSnapshot, PROTOCOL_VERSION } from "@labfleet/protocol";
+import {
+  type Ack,
+  type DeviceSummary,
+  type DevicesUpdated,
+  type LabSnapshot,
+  PROTOCOL_VERSION,
+} from "@labfleet/protocol";
 import { enrollDevice } from "../services/device.ts";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
 import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
@@ -62,12 +68,17 @@ describe("lab room on the /dashboard namespace", () => {
     // Only the lab's devices reach a browser that watches only the lab.
     const seen: DeviceSummary[] = [];
     browser.on("device:updated", (d) => seen.push(d));
-    const delta = nextEvent<DeviceSummary>(browser, "device:updated");
+    browser.on("devices:updated", ({ devices }) => seen.push(...devices));
+    const delta = nextEvent<DevicesUpdated>(browser, "devices:updated");
     await elsewhere.agent.emitWithAck("telemetry:report", { samples: [sample(Date.now(), { cpuLoadPct: 5 })] });
     await inLab.agent.emitWithAck("telemetry:report", { samples: [sample(Date.now(), { cpuLoadPct: 64 })] });
-    const d = await delta;
-    assert.equal(d.id, inLab.id);
-    assert.equal(d.latest?.cpuLoadPct, 64);
+    const { devices } = await delta;
+    assert.deepEqual(
+      devices.map((d) => [d.id, d.latest?.cpuLoadPct]),
+      [[inLab.id, 64]],
+    );
+    // The other device's summary went out in the same flush, to the rooms that watch it: none of this browser's.
+    await browser.emitWithAck("lab:subscribe", { labId: lab.id });
     assert.ok(
       seen.every((s) => s.id === inLab.id),
       "no update of a device outside the lab",

@@ -208,11 +208,17 @@ describe("what an instructor sees of the fleet", () => {
       [inRoom.id],
     );
     await adminSocket.emitWithAck("fleet:subscribe", {});
-    const seenByTeacher = collect<DeviceSummary>(teacherSocket, "device:updated");
-    const seenByAdmin = collect<DeviceSummary>(adminSocket, "device:updated");
+    const seenByTeacher = collectSummaries(teacherSocket);
+    const seenByAdmin = collectSummaries(adminSocket);
     for (const a of agents) await a.socket.emitWithAck("telemetry:report", { samples: [sample(Date.now())] });
     await until(() => assert.deepEqual(new Set(seenByAdmin.map((d) => d.id)), new Set([inRoom.id, elsewhere.id])));
+    // Both devices' summaries went out in one flush: the admin's arrived, so the teacher's had to by now.
+    await teacherSocket.emitWithAck("fleet:subscribe", {});
     assert.deepEqual(new Set(seenByTeacher.map((d) => d.id)), new Set([inRoom.id]));
+    assert.ok(
+      seenByTeacher.every((d) => d.latest !== null),
+      "the teacher's device arrived with its sample",
+    );
     // A watched fleet page speeds up the instructor's devices only.
     await adminSocket.emitWithAck("fleet:unsubscribe", {});
     await until(() => {
@@ -238,7 +244,15 @@ async function until(check: () => void): Promise<void> {
   });
 }
 
-function collect<T>(socket: DashboardClient, event: "alert:updated" | "device:updated"): T[] {
+/** Every device summary the socket receives, one at a time or gathered. */
+function collectSummaries(socket: DashboardClient): DeviceSummary[] {
+  const got: DeviceSummary[] = [];
+  socket.on("device:updated", (d) => got.push(d));
+  socket.on("devices:updated", ({ devices }) => got.push(...devices));
+  return got;
+}
+
+function collect<T>(socket: DashboardClient, event: "alert:updated"): T[] {
   const got: T[] = [];
   socket.on(event, (payload: unknown) => got.push(payload as T));
   return got;

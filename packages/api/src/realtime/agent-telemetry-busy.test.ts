@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Ack, PROTOCOL_VERSION, type TelemetryReportAck } from "@labfleet/protocol";
-import { enrollDevice } from "../services/device.ts";
-import { createEnrollmentToken } from "../services/enrollment-token.ts";
+import type { Ack, TelemetryReportAck } from "@labfleet/protocol";
+import { enroll } from "../services/runs/test-kit.ts";
 import { telemetryWriterFor } from "../services/telemetry.ts";
 import { startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
 import { type AgentClient, connectAgent, sample } from "../testing/sockets.ts";
@@ -18,15 +17,9 @@ describe("telemetry backpressure on /agent", () => {
     cp = await startTestControlPlane();
     // A tiny queue, set before any report: the first call decides the writer's limits.
     telemetryWriterFor(cp.db, { maxInFlight: 1, maxQueuedSamples: 2 });
-    const { token } = await createEnrollmentToken(cp.db, { label: "t", expiresInHours: 1, maxUses: 1 }, null);
-    const enrolled = await enrollDevice(cp.db, {
-      token,
-      hostname: "lab-pc-busy",
-      protocolVersion: PROTOCOL_VERSION,
-      agentVersion: "0.1.0",
-    });
-    deviceId = enrolled.deviceId;
-    agent = await connectAgent(cp.url, { deviceId, secret: enrolled.deviceSecret });
+    const device = await enroll(cp, "lab-pc-busy");
+    deviceId = device.id;
+    agent = await connectAgent(cp.url, { deviceId, secret: device.secret });
   });
   after(async () => {
     agent?.close();

@@ -15,6 +15,7 @@ import { registerJobs } from "./jobs/index.ts";
 import { JobScheduler } from "./jobs/scheduler.ts";
 import { attachAgentNamespace } from "./realtime/agent-namespace.ts";
 import { attachDashboardNamespace } from "./realtime/dashboard-namespace.ts";
+import { measuringParser } from "./realtime/event-size.ts";
 import { EdgeCounters } from "./realtime/handle.ts";
 import { FleetHub, type TelemetryIntervals } from "./realtime/hub.ts";
 import { ScaleOut } from "./realtime/scale-out.ts";
@@ -71,6 +72,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     maxHttpBufferSize: LIMITS.maxHttpBufferBytes,
     transports: ["websocket", "polling"],
     serveClient: false,
+    parser: measuringParser,
     ...(scaleOut ? { adapter: scaleOut.adapter() as never } : {}),
   });
   const hub = new FleetHub(

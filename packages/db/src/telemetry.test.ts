@@ -127,6 +127,33 @@ describe("insertTelemetryMany", () => {
     assert.ok(Math.abs((only?.cpu_load_pct ?? 0) - 77) < 1e-6, "each row lands on its own device");
   });
 
+  test("fills the same columns as the one-device insert: ms, bytes beyond 2^32, nulls, the whole sample", async () => {
+    const odd = sample(9, { cpuTempC: null, loadAvg1: null, memTotalBytes: 2 ** 40, memUsedBytes: 2 ** 33 + 1 });
+    const hot = sample(10, { cpuTempC: 91.5, cpuLoadPct: 33.3 });
+    const own = ["typed-1", "typed-2", "typed-3"];
+    await db.prisma.device.createMany({ data: own.map((id) => ({ id, name: id, hostname: id })) });
+    await insertTelemetryMany(db.pool, [
+      { deviceId: "typed-1", samples: [odd] },
+      { deviceId: "typed-2", samples: [hot] },
+    ]);
+    await insertTelemetry(db.pool, "typed-3", [odd, hot]);
+    const typed = async (deviceId: string) =>
+      (
+        await db.pool.query(
+          `SELECT ts, cpu_load_pct, mem_used_bytes, mem_total_bytes, cpu_temp_c, sample FROM telemetry
+           WHERE device_id = $1 AND ts >= $2 ORDER BY ts`,
+          [deviceId, new Date(T0 + 9000)],
+        )
+      ).rows;
+    const [many1, many2, single] = [await typed("typed-1"), await typed("typed-2"), await typed("typed-3")];
+    assert.deepEqual([...many1, ...many2], single);
+    assert.equal(single[0]?.ts.getTime(), T0 + 9000);
+    assert.equal(single[0]?.mem_total_bytes, String(2 ** 40));
+    assert.equal(single[0]?.mem_used_bytes, String(2 ** 33 + 1));
+    assert.equal(single[0]?.cpu_temp_c, null);
+    assert.deepEqual(single[1]?.sample, hot);
+  });
+
   test("duplicates are no-ops: a replay, an overlap and a repeat inside the statement count only new rows", async () => {
     const counts = await insertTelemetryMany(db.pool, [
       { deviceId: "many-1", samples: [sample(0), sample(1), sample(2), sample(2)] },

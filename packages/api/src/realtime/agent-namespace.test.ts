@@ -146,6 +146,14 @@ describe("/agent namespace", () => {
     })) as Ack<unknown>;
     assert.equal(!overLimit.ok && overLimit.error.code, "PAYLOAD_TOO_LARGE");
 
+    // The size is the packet's as it arrived (the measuring parser), not the payload serialised again: a payload a
+    // few bytes under the limit on its own is over it once the packet's header (type, ack id, event name) counts.
+    const pad = { pad: "" };
+    pad.pad = "x".repeat(LIMITS.maxEventBytes - Buffer.byteLength(JSON.stringify(pad)) - 4);
+    assert.ok(Buffer.byteLength(JSON.stringify(pad)) < LIMITS.maxEventBytes);
+    const withHeader = (await agent.emitWithAck("telemetry:report", pad as never)) as Ack<unknown>;
+    assert.equal(!withHeader.ok && withHeader.error.code, "PAYLOAD_TOO_LARGE");
+
     // An event without an ack callback: refused and counted, not stored.
     (agent as unknown as { emit(event: string, payload: unknown): void }).emit("telemetry:report", {
       samples: [sample(Date.now())],
@@ -156,7 +164,7 @@ describe("/agent namespace", () => {
     })) as Ack<TelemetryReportAck>;
     assert.deepEqual(good, { ok: true, data: { stored: 1 } }, "the connection still works");
     assert.equal(await stored(), before + 1, "nothing of the bad events was stored");
-    assert.ok(cp.plane.counters.total() >= rejectedBefore + 4);
+    assert.ok(cp.plane.counters.total() >= rejectedBefore + 5);
     assert.ok((cp.plane.counters.rejected.get("PAYLOAD_TOO_LARGE") ?? 0) >= 1);
   });
 

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { isAppError, toWireError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { findUnstorableText } from "../security/text.ts";
+import { eventBytes } from "./event-size.ts";
 
 /** Counts every event refused at the edge, by code, so that bad input is visible, never silent. */
 export class EdgeCounters {
@@ -24,20 +25,12 @@ function describeIssue(error: z.ZodError): string {
   return `Invalid ${path}: ${issue.message}`.slice(0, 300);
 }
 
-function payloadBytes(payload: unknown): number {
-  try {
-    return Buffer.byteLength(JSON.stringify(payload) ?? "", "utf8");
-  } catch {
-    return Number.POSITIVE_INFINITY;
-  }
-}
-
 interface Listener {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /**
- * Registers a request event: the payload is size-checked and zod-parsed before the handler sees it, and the
+ * Registers a request event: the payload is size-checked (as it arrived, see event-size.ts) and zod-parsed before the handler sees it, and the
  * sender always gets a typed ack. A failure is counted and answered with a coded error; the socket stays up.
  */
 export function handle<S extends z.ZodType, R>(
@@ -59,7 +52,7 @@ export function handle<S extends z.ZodType, R>(
       ctx.log.warn({ event }, "event without an ack or with extra arguments refused");
       return;
     }
-    if (payloadBytes(payload) > LIMITS.maxEventBytes) {
+    if (eventBytes(payload) > LIMITS.maxEventBytes) {
       reject({ code: "PAYLOAD_TOO_LARGE", message: `Events are limited to ${LIMITS.maxEventBytes} bytes.` });
       return;
     }

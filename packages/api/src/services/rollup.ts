@@ -25,20 +25,36 @@ export const ROLLUP_LEVELS: readonly RollupLevel[] = [
 ];
 
 /**
- * Samples can reach the server a little after they were taken (a slow link, a short reconnect); each run starts
- * this far before the previous run's end so they still land in their bucket.
+ * Samples reach the server a little after they were taken (the link, the ack, a statement in flight); each run
+ * starts this far before the previous run's end so they still land in their bucket. Anything older when it is
+ * stored (a reconnect's replay, a device whose clock is behind) is noted per device by the hub
+ * (`noteLateTelemetry`) and rebuilt for that device alone. Every run reads the raw samples of this window plus
+ * the run interval for the whole fleet, so it is kept short: at 60 s a run at 3,000 devices read 210,000 rows.
  */
-export const ROLLUP_LOOKBACK_MS = 60_000;
+export const ROLLUP_LOOKBACK_MS = 30_000;
 const WATERMARK_KEY = "rollup.watermark";
 /** `rollup.late:<deviceId>` = the oldest late sample of that device still to roll up, epoch ms. */
 const LATE_PREFIX = "rollup.late:";
 
+const VALUE_COLUMNS = [
+  "n",
+  "cpu_load_avg",
+  "cpu_load_max",
+  "mem_used_avg",
+  "mem_total",
+  "cpu_temp_avg",
+  "cpu_temp_max",
+  "power_avg_w",
+  "throttled_share",
+].map((c) => `"${c}"`);
+
+// Every run recomputes the buckets of the lookback, most of them already final: a bucket whose values did not
+// change is left alone (no new row version, no WAL), so a run writes about one bucket per device and level.
 const UPSERT = `
 ON CONFLICT ("device_id", "bucket_s", "ts") DO UPDATE SET
-  "n" = EXCLUDED."n", "cpu_load_avg" = EXCLUDED."cpu_load_avg", "cpu_load_max" = EXCLUDED."cpu_load_max",
-  "mem_used_avg" = EXCLUDED."mem_used_avg", "mem_total" = EXCLUDED."mem_total",
-  "cpu_temp_avg" = EXCLUDED."cpu_temp_avg", "cpu_temp_max" = EXCLUDED."cpu_temp_max",
-  "power_avg_w" = EXCLUDED."power_avg_w", "throttled_share" = EXCLUDED."throttled_share"`;
+  ${VALUE_COLUMNS.map((c) => `${c} = EXCLUDED.${c}`).join(", ")}
+WHERE (${VALUE_COLUMNS.map((c) => `"telemetry_rollup".${c}`).join(", ")})
+  IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `EXCLUDED.${c}`).join(", ")})`;
 
 const COLUMNS = `("device_id", "bucket_s", "ts", "n", "cpu_load_avg", "cpu_load_max", "mem_used_avg", "mem_total",
   "cpu_temp_avg", "cpu_temp_max", "power_avg_w", "throttled_share")`;
@@ -88,7 +104,7 @@ ${UPSERT}`;
 export interface RollupResult {
   /** Where this run started (the first bucket it recomputed), epoch ms; null when there was nothing to do. */
   fromMs: number | null;
-  /** Rows written (inserted or updated) per bucket width. */
+  /** Rows written (inserted, or updated because their values changed) per bucket width. */
   written: Record<number, number>;
 }
 

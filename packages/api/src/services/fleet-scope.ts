@@ -6,7 +6,7 @@
 //   student     none: a student sees only the seat they are checked in to, through the classroom
 import type { Prisma } from "@labfleet/db";
 import { AppError } from "../errors.ts";
-import type { Actor } from "./classroom/access.ts";
+import { type Actor, teachingWhere } from "./actor.ts";
 import type { Db } from "./deps.ts";
 
 export type { Actor };
@@ -19,13 +19,7 @@ export function labWhere(actor: Actor): Prisma.LabWhereInput {
     case "admin":
       return {};
     case "instructor":
-      // A class they teach, as access.ts's teachingWhere says (which imports this file, so it is not called here).
-      return {
-        OR: [
-          { createdById: actor.id },
-          { labSessions: { some: { class: { instructors: { some: { userId: actor.id } } } } } },
-        ],
-      };
+      return { OR: [{ createdById: actor.id }, { labSessions: { some: { class: teachingWhere(actor) } } }] };
     case "student":
       return NONE;
   }

@@ -5,14 +5,11 @@
 //   student     the classes they are on the roster of, their own check-ins, runs, submissions and grades
 import type { Prisma } from "@labfleet/db";
 import { AppError } from "../../errors.ts";
-import type { Role } from "../../roles.ts";
+import { type Actor, teachingWhere } from "../actor.ts";
 import type { Db } from "../deps.ts";
 import { deviceWhere } from "../fleet-scope.ts";
 
-export interface Actor {
-  id: string;
-  role: Role;
-}
+export { type Actor, teachingWhere };
 
 /** "view": read it; "teach": change it or see everyone's work in it (instructors of the class, admins). */
 export type ClassAccess = "view" | "teach";
@@ -26,18 +23,6 @@ export function classWhere(actor: Actor): Prisma.ClassWhereInput {
       return { instructors: { some: { userId: actor.id } } };
     case "student":
       return { students: { some: { userId: actor.id } } };
-  }
-}
-
-/** The classes the actor may teach (change, grade, see all students' work). */
-export function teachingWhere(actor: Actor): Prisma.ClassWhereInput {
-  switch (actor.role) {
-    case "admin":
-      return {};
-    case "instructor":
-      return { instructors: { some: { userId: actor.id } } };
-    case "student":
-      return { id: { in: [] } };
   }
 }
 

@@ -14,16 +14,9 @@ export { type Actor, teachingWhere };
 /** "view": read it; "teach": change it or see everyone's work in it (instructors of the class, admins). */
 export type ClassAccess = "view" | "teach";
 
-/** The classes the actor may see. */
+/** The classes the actor may see: staff those they teach, a student those they are on the roster of. */
 export function classWhere(actor: Actor): Prisma.ClassWhereInput {
-  switch (actor.role) {
-    case "admin":
-      return {};
-    case "instructor":
-      return { instructors: { some: { userId: actor.id } } };
-    case "student":
-      return { students: { some: { userId: actor.id } } };
-  }
+  return actor.role === "student" ? { students: { some: { userId: actor.id } } } : teachingWhere(actor);
 }
 
 /** The class, when the actor has `need` on it; NOT_FOUND otherwise (FORBIDDEN when they can see but not teach). */

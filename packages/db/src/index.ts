@@ -25,4 +25,5 @@ export {
   type RecentOptions,
   recentTelemetry,
   type SqlRunner,
+  UnknownDeviceError,
 } from "./telemetry.ts";

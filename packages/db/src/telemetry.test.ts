@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type TelemetrySample, type TelemetrySampleInput, telemetrySampleSchema } from "@labfleet/protocol";
-import { insertTelemetry, insertTelemetryMany, latestTelemetry, recentTelemetry } from "./telemetry.ts";
+import {
+  insertTelemetry,
+  insertTelemetryMany,
+  latestTelemetry,
+  recentTelemetry,
+  UnknownDeviceError,
+} from "./telemetry.ts";
 import { createTestDatabase, type TestDatabase } from "./test-db.ts";
 
 let db: TestDatabase;
@@ -60,8 +66,27 @@ describe("insertTelemetry", () => {
     assert.deepEqual(row.sample, sample(0, { cpuTempC: null, loadAvg1: null }));
   });
 
-  test("an unknown device is refused (foreign key)", async () => {
-    await assert.rejects(insertTelemetry(db.pool, "no-such-device", [sample(0)]), /foreign key/);
+  test("an unknown device is refused and nothing of it is stored", async () => {
+    await assert.rejects(insertTelemetry(db.pool, "no-such-device", [sample(0)]), UnknownDeviceError);
+    const { rows } = await db.pool.query(`SELECT 1 FROM telemetry WHERE device_id = 'no-such-device'`);
+    assert.equal(rows.length, 0);
+  });
+
+  test("deleting a device deletes its samples and roll-ups with it", async () => {
+    await db.prisma.device.create({ data: { id: "doomed", name: "doomed", hostname: "doomed" } });
+    await insertTelemetry(db.pool, "doomed", [sample(0), sample(1)]);
+    await db.pool.query(
+      `INSERT INTO telemetry_rollup (device_id, bucket_s, ts, n, cpu_load_avg, cpu_load_max, mem_used_avg, mem_total)
+       VALUES ('doomed', 10, now(), 2, 1, 1, 1, 1), ('dev-a', 10, now(), 2, 1, 1, 1, 1)`,
+    );
+    await db.prisma.device.delete({ where: { id: "doomed" } });
+    const left = async (table: string, id: string) =>
+      (await db.pool.query(`SELECT 1 FROM ${table} WHERE device_id = $1`, [id])).rows.length;
+    assert.equal(await left("telemetry", "doomed"), 0);
+    assert.equal(await left("telemetry_rollup", "doomed"), 0);
+    assert.ok((await left("telemetry", "dev-a")) > 0, "other devices keep theirs");
+    assert.equal(await left("telemetry_rollup", "dev-a"), 1);
+    await db.pool.query(`DELETE FROM telemetry_rollup WHERE device_id = 'dev-a'`);
   });
 });
 
@@ -120,38 +145,42 @@ describe("insertTelemetryMany", () => {
       { deviceId: "many-2", samples: [sample(0, { cpuLoadPct: 77 })] },
       { deviceId: "many-3", samples: [] },
     ]);
-    assert.deepEqual(Object.fromEntries(counts), { "many-1": 2, "many-2": 1, "many-3": 0 });
+    // A device with nothing to store is not asked about.
+    assert.deepEqual(Object.fromEntries(counts), { "many-1": 2, "many-2": 1 });
     assert.equal((await rowsOf("many-1")).length, 2);
     const [only] = await rowsOf("many-2");
     assert.equal(only?.ts.getTime(), T0, "the timestamp keeps its milliseconds");
     assert.ok(Math.abs((only?.cpu_load_pct ?? 0) - 77) < 1e-6, "each row lands on its own device");
   });
 
-  test("fills the same columns as the one-device insert: ms, bytes beyond 2^32, nulls, the whole sample", async () => {
+  test("fills the typed columns: ms, bytes beyond 2^32, nulls, roll-up weight, power, throttling, the whole sample", async () => {
     const odd = sample(9, { cpuTempC: null, loadAvg1: null, memTotalBytes: 2 ** 40, memUsedBytes: 2 ** 33 + 1 });
-    const hot = sample(10, { cpuTempC: 91.5, cpuLoadPct: 33.3 });
-    const own = ["typed-1", "typed-2", "typed-3"];
+    const hot = sample(10, { cpuTempC: 91.5, cpuLoadPct: 33.3, powerW: 12.5, throttling: true, aggregatedCount: 10 });
+    const own = ["typed-1", "typed-2"];
     await db.prisma.device.createMany({ data: own.map((id) => ({ id, name: id, hostname: id })) });
     await insertTelemetryMany(db.pool, [
       { deviceId: "typed-1", samples: [odd] },
       { deviceId: "typed-2", samples: [hot] },
     ]);
-    await insertTelemetry(db.pool, "typed-3", [odd, hot]);
     const typed = async (deviceId: string) =>
       (
         await db.pool.query(
-          `SELECT ts, cpu_load_pct, mem_used_bytes, mem_total_bytes, cpu_temp_c, sample FROM telemetry
-           WHERE device_id = $1 AND ts >= $2 ORDER BY ts`,
-          [deviceId, new Date(T0 + 9000)],
+          `SELECT ts, cpu_load_pct, mem_used_bytes, mem_total_bytes, cpu_temp_c, weight, power_w, throttling, sample
+           FROM telemetry WHERE device_id = $1`,
+          [deviceId],
         )
       ).rows;
-    const [many1, many2, single] = [await typed("typed-1"), await typed("typed-2"), await typed("typed-3")];
-    assert.deepEqual([...many1, ...many2], single);
-    assert.equal(single[0]?.ts.getTime(), T0 + 9000);
-    assert.equal(single[0]?.mem_total_bytes, String(2 ** 40));
-    assert.equal(single[0]?.mem_used_bytes, String(2 ** 33 + 1));
-    assert.equal(single[0]?.cpu_temp_c, null);
-    assert.deepEqual(single[1]?.sample, hot);
+    const [[a], [b]] = [await typed("typed-1"), await typed("typed-2")];
+    assert.equal(a?.ts.getTime(), T0 + 9000);
+    assert.equal(a?.mem_total_bytes, String(2 ** 40));
+    assert.equal(a?.mem_used_bytes, String(2 ** 33 + 1));
+    assert.equal(a?.cpu_temp_c, null);
+    assert.deepEqual([a?.weight, a?.power_w, a?.throttling], [1, null, null]);
+    assert.deepEqual(a?.sample, odd);
+    assert.ok(Math.abs(b?.cpu_load_pct - 33.3) < 1e-4);
+    assert.equal(b?.cpu_temp_c, 91.5);
+    assert.deepEqual([b?.weight, b?.power_w, b?.throttling], [10, 12.5, true]);
+    assert.deepEqual(b?.sample, hot);
   });
 
   test("duplicates are no-ops: a replay, an overlap and a repeat inside the statement count only new rows", async () => {
@@ -171,20 +200,16 @@ describe("insertTelemetryMany", () => {
     assert.equal((await insertTelemetryMany(db.pool, [])).size, 0);
   });
 
-  test("a deleted device fails the whole statement and stores nothing; alone, the others then go in", async () => {
-    const batches = [
+  test("a device that does not exist stores nothing and is left out; the others of the statement are stored", async () => {
+    const counts = await insertTelemetryMany(db.pool, [
       { deviceId: "many-1", samples: [sample(10)] },
       { deviceId: "deleted-device", samples: [sample(10)] },
       { deviceId: "many-2", samples: [sample(10)] },
-    ];
-    await assert.rejects(insertTelemetryMany(db.pool, batches), /foreign key/);
-    assert.equal((await rowsOf("many-1")).length, 3, "nothing of the failed statement was stored");
-    const alone = await Promise.allSettled(batches.map((b) => insertTelemetry(db.pool, b.deviceId, b.samples)));
-    assert.deepEqual(
-      alone.map((r) => r.status),
-      ["fulfilled", "rejected", "fulfilled"],
-    );
+    ]);
+    assert.deepEqual(Object.fromEntries(counts), { "many-1": 1, "many-2": 1 });
     assert.equal((await rowsOf("many-1")).length, 4);
     assert.equal((await rowsOf("many-2")).length, 2);
+    const { rows } = await db.pool.query(`SELECT 1 FROM telemetry WHERE device_id = 'deleted-device'`);
+    assert.equal(rows.length, 0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Telemetry is the one high-volume table, so it is written and read with raw SQL on a pg.Pool: one statement per
- * batch (Prisma's createMany managed ~2.5k rows/s here, raw unnest ~23k rows/s). `(device_id, ts)` is the
- * primary key, so a batch an agent replays after a reconnect stores nothing twice.
+ * batch (Prisma's createMany managed ~2.5k rows/s here). `(device_id, ts)` is the primary key, so a batch an agent
+ * replays after a reconnect stores nothing twice.
  */
 import type { TelemetrySample } from "@labfleet/protocol";
 import type pg from "pg";
@@ -11,50 +11,31 @@ export interface SqlRunner {
   query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+// The rows travel as ONE JSON text that PostgreSQL parses in C, with the typed columns taken out in JS beside the
+// whole sample (kept as json text: converting each sample to jsonb was about half of the insert's cost). As array
+// parameters, pg escaped every character of every sample into an array literal on the event loop. There is no
+// foreign key to device (its per-row check cost as much as all the rest: docs/BENCHMARKS.md, "Telemetry
+// rows in PostgreSQL"): the statement reads the devices it
+// names once, stores the rows of those that exist, and answers which ones did. A device deleted while its
+// statement runs may leave rows behind; nothing reads them, and retention deletes them within a day.
 // `ts` arrives as epoch ms; integer arithmetic on an interval keeps the millisecond exact (no float rounding).
 const INSERT_SQL = `
-INSERT INTO "telemetry" ("device_id", "ts", "cpu_load_pct", "mem_used_bytes", "mem_total_bytes", "cpu_temp_c", "sample")
-SELECT $1, 'epoch'::timestamptz + t.ts * interval '1 millisecond', t.cpu, t.used, t.total, t.temp, t.sample::jsonb
-FROM unnest($2::bigint[], $3::real[], $4::bigint[], $5::bigint[], $6::real[], $7::text[])
-  AS t(ts, cpu, used, total, temp, sample)
-ON CONFLICT ("device_id", "ts") DO NOTHING`;
-
-/**
- * Stores the samples of one device in ONE statement and returns how many were new (duplicates, within the batch
- * or with rows already stored, are skipped). Throws if the device does not exist (foreign key).
- */
-export async function insertTelemetry(
-  db: SqlRunner,
-  deviceId: string,
-  samples: readonly TelemetrySample[],
-): Promise<number> {
-  if (samples.length === 0) return 0;
-  const result = await db.query(INSERT_SQL, [
-    deviceId,
-    samples.map((s) => s.ts),
-    samples.map((s) => s.cpuLoadPct),
-    samples.map((s) => s.memUsedBytes),
-    samples.map((s) => s.memTotalBytes),
-    samples.map((s) => s.cpuTempC),
-    samples.map((s) => JSON.stringify(s)),
-  ]);
-  return result.rowCount ?? 0;
-}
-
-// The same insert for many devices. The rows travel as ONE JSON text ([{"d": deviceId, "s": sample}, ...]) that
-// PostgreSQL parses in C: the typed columns are read from each sample there. As seven array parameters, pg escaped
-// every character of every sample's JSON into an array literal on the event loop (an eighth of the server's busy
-// time at 3,000 devices). The new rows are counted per device.
-const INSERT_MANY_SQL = `
-WITH new_rows AS (
-  INSERT INTO "telemetry" ("device_id", "ts", "cpu_load_pct", "mem_used_bytes", "mem_total_bytes", "cpu_temp_c", "sample")
-  SELECT t.d, 'epoch'::timestamptz + (t.s->>'ts')::bigint * interval '1 millisecond', (t.s->>'cpuLoadPct')::real,
-    (t.s->>'memUsedBytes')::bigint, (t.s->>'memTotalBytes')::bigint, (t.s->>'cpuTempC')::real, t.s
-  FROM json_to_recordset($1::json) AS t(d text, s jsonb)
+WITH t AS MATERIALIZED (
+  SELECT * FROM json_to_recordset($1::json)
+    AS t(d text, ts bigint, cpu real, used bigint, total bigint, temp real, w int, power real, thr boolean, s json)
+), known AS (
+  SELECT "id" FROM "device" WHERE "id" IN (SELECT DISTINCT d FROM t)
+), new_rows AS (
+  INSERT INTO "telemetry" ("device_id", "ts", "cpu_load_pct", "mem_used_bytes", "mem_total_bytes", "cpu_temp_c",
+    "weight", "power_w", "throttling", "sample")
+  SELECT t.d, 'epoch'::timestamptz + t.ts * interval '1 millisecond', t.cpu, t.used, t.total, t.temp,
+    coalesce(t.w, 1), t.power, t.thr, t.s
+  FROM t JOIN known ON known."id" = t.d
   ON CONFLICT ("device_id", "ts") DO NOTHING
   RETURNING "device_id"
 )
-SELECT "device_id", count(*)::int AS n FROM new_rows GROUP BY "device_id"`;
+SELECT known."id" AS device_id, coalesce(c.n, 0)::int AS n
+FROM known LEFT JOIN (SELECT "device_id", count(*) AS n FROM new_rows GROUP BY "device_id") c ON c."device_id" = known."id"`;
 
 /** The samples of one device, one entry of `insertTelemetryMany`. */
 export interface DeviceSamples {
@@ -62,26 +43,61 @@ export interface DeviceSamples {
   samples: readonly TelemetrySample[];
 }
 
+/** Telemetry for a device id that is not (or no longer) in the database. */
+export class UnknownDeviceError extends Error {
+  constructor(readonly deviceId: string) {
+    super(`unknown device ${deviceId}: its telemetry was not stored`);
+    this.name = "UnknownDeviceError";
+  }
+}
+
 /**
  * Stores the samples of many devices in ONE statement (group commit: one round trip and one WAL flush instead of
- * one per device). Returns the new rows per device id, every given device included (0 when nothing was new);
- * entries of the same device add up. All or nothing: if any device does not exist the statement fails as a whole,
- * so a caller that must isolate failures retries per device with `insertTelemetry`.
+ * one per device). Returns the new rows per device id for every given device that exists (0 when nothing was new;
+ * duplicates, within the batch or with rows already stored, are skipped); a device that does not exist is left out
+ * of the map and nothing of it is stored. Entries of the same device add up.
  */
 export async function insertTelemetryMany(
   db: SqlRunner,
   batches: readonly DeviceSamples[],
 ): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
-  const rows: { d: string; s: TelemetrySample }[] = [];
+  const rows = [];
   for (const b of batches) {
-    counts.set(b.deviceId, 0);
-    for (const s of b.samples) rows.push({ d: b.deviceId, s });
+    for (const s of b.samples) {
+      rows.push({
+        d: b.deviceId,
+        ts: s.ts,
+        cpu: s.cpuLoadPct,
+        used: s.memUsedBytes,
+        total: s.memTotalBytes,
+        temp: s.cpuTempC,
+        w: s.aggregatedCount,
+        power: s.powerW,
+        thr: s.throttling,
+        s,
+      });
+    }
   }
   if (rows.length === 0) return counts;
-  const { rows: news } = await db.query<{ device_id: string; n: number }>(INSERT_MANY_SQL, [JSON.stringify(rows)]);
-  for (const r of news) counts.set(r.device_id, r.n);
+  const { rows: known } = await db.query<{ device_id: string; n: number }>(INSERT_SQL, [JSON.stringify(rows)]);
+  for (const r of known) counts.set(r.device_id, r.n);
   return counts;
+}
+
+/**
+ * Stores the samples of one device in one statement and returns how many were new. Throws UnknownDeviceError if
+ * the device does not exist.
+ */
+export async function insertTelemetry(
+  db: SqlRunner,
+  deviceId: string,
+  samples: readonly TelemetrySample[],
+): Promise<number> {
+  if (samples.length === 0) return 0;
+  const n = (await insertTelemetryMany(db, [{ deviceId, samples }])).get(deviceId);
+  if (n === undefined) throw new UnknownDeviceError(deviceId);
+  return n;
 }
 
 export interface RecentOptions {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { DeviceSummary } from "@labfleet/protocol";
+import type { Ack, DeviceSnapshot, DeviceSummary } from "@labfleet/protocol";
 import { createEnrollmentToken } from "../services/enrollment-token.ts";
 import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
 import { connectDashboard } from "../testing/sockets.ts";
@@ -73,7 +73,11 @@ describe("a real agent process against a real control plane", () => {
       assert.ok(online.latest);
       assert.ok(online.latest.cpuLoadPct >= 0 && online.latest.cpuLoadPct <= 100);
       assert.ok(online.latest.memTotalBytes > 0);
-      assert.equal(online.latest.cpuPerCorePct.length, os.cpus().length);
+      // The summary carries a digest; the whole sample, per-core loads included, goes to a browser watching it.
+      assert.ok(!("cpuPerCorePct" in online.latest), "the fleet's summaries carry the digest, not the whole sample");
+      const watched = (await browser.emitWithAck("device:subscribe", { deviceId: device.id })) as Ack<DeviceSnapshot>;
+      assert.ok(watched.ok, "the device's snapshot");
+      assert.equal(watched.data.recent.at(-1)?.cpuPerCorePct.length, os.cpus().length);
 
       const inv = (await cp.db.prisma.device.findUniqueOrThrow({ where: { id: device.id } })).inventory as {
         hostname: string;

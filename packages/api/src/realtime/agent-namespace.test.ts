@@ -154,6 +154,21 @@ describe("/agent namespace", () => {
     const withHeader = (await agent.emitWithAck("telemetry:report", pad as never)) as Ack<unknown>;
     assert.equal(!withHeader.ok && withHeader.error.code, "PAYLOAD_TOO_LARGE");
 
+    // Text the database cannot store, as escapes in the packet: refused whole. (A packet without any `\u` escape
+    // skips that check; these must not.)
+    for (const text of ["nvme\u0000", "nvme\ud800", "\udc00"]) {
+      const unstorable = (await agent.emitWithAck("telemetry:report", {
+        samples: [sample(Date.now(), { hottestSensor: text })],
+      })) as Ack<unknown>;
+      assert.equal(!unstorable.ok && unstorable.error.code, "BAD_REQUEST", JSON.stringify(text));
+      assert.match(!unstorable.ok ? unstorable.error.message : "", /samples\.0\.hottestSensor/);
+    }
+    const escaped = (await agent.emitWithAck("telemetry:report", {
+      // JSON writes U+0001 as an escape: the packet is walked, and the text is storable.
+      samples: [sample(Date.now() + 5000, { hottestSensor: "nvme\u0001 é😀" })],
+    })) as Ack<TelemetryReportAck>;
+    assert.deepEqual(escaped, { ok: true, data: { stored: 1 } }, "escaped text that is whole is stored");
+
     // An event without an ack callback: refused and counted, not stored.
     (agent as unknown as { emit(event: string, payload: unknown): void }).emit("telemetry:report", {
       samples: [sample(Date.now())],
@@ -163,8 +178,8 @@ describe("/agent namespace", () => {
       samples: [sample(Date.now() + 10_000)],
     })) as Ack<TelemetryReportAck>;
     assert.deepEqual(good, { ok: true, data: { stored: 1 } }, "the connection still works");
-    assert.equal(await stored(), before + 1, "nothing of the bad events was stored");
-    assert.ok(cp.plane.counters.total() >= rejectedBefore + 5);
+    assert.equal(await stored(), before + 2, "nothing of the bad events was stored");
+    assert.ok(cp.plane.counters.total() >= rejectedBefore + 8);
     assert.ok((cp.plane.counters.rejected.get("PAYLOAD_TOO_LARGE") ?? 0) >= 1);
   });
 

@@ -27,6 +27,7 @@ import { deviceRoom, type FleetHub } from "./hub.ts";
 interface AgentSocketData {
   deviceId: string;
   inventoryHash: string | null;
+  labId: string | null;
   log: Logger;
 }
 type AgentSocket = Socket<AgentToServerEvents, ServerToAgentEvents, Record<string, never>, AgentSocketData>;
@@ -79,6 +80,7 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): void
       const device = await authenticateDevice(db, parsed.data);
       socket.data.deviceId = device.id;
       socket.data.inventoryHash = device.inventoryHash;
+      socket.data.labId = device.labId;
       socket.data.log = db.log.child({ deviceId: device.id });
       next();
     } catch (e) {
@@ -98,7 +100,7 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): void
     log.info({ address: socket.handshake.address }, "agent connected");
     // Its own room: commands from another control-plane process reach it through the adapter.
     void socket.join(deviceRoom(deviceId));
-    hub.agentConnected(deviceId, socket, { inventoryHash: socket.data.inventoryHash });
+    hub.agentConnected(deviceId, socket, { inventoryHash: socket.data.inventoryHash, labId: socket.data.labId });
     // A device that was away (offline mid-deployment) picks up where it was from the full desired set.
     hub.sendDesiredModels(deviceId).catch((err: unknown) => log.error({ err }, "desired models not sent"));
     // A credential rotation asked for while the device was away, or one a crash cut short, completes now.

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Encoder, type Packet, PacketType } from "socket.io-parser";
-import { eventBytes, measuringParser } from "./event-size.ts";
+import { eventBytes, mayHoldUnstorableText, measuringParser } from "./event-size.ts";
 
 function decodeAll(chunks: unknown[]): Packet[] {
   const decoder = new measuringParser.Decoder();
@@ -42,5 +42,20 @@ describe("event sizes at the edge", () => {
     const cyclic: { self?: unknown } = {};
     cyclic.self = cyclic;
     assert.equal(eventBytes(cyclic), Number.POSITIVE_INFINITY);
+  });
+
+  test("only a payload that arrived without any \\u escape is known to hold storable text", () => {
+    const arrive = (payload: object) => {
+      const [wire] = new Encoder().encode({ type: PacketType.EVENT, nsp: "/agent", id: 1, data: ["x", payload] });
+      const packet = decodeAll([wire])[0] as Packet;
+      return (packet.data as unknown[])[1];
+    };
+    assert.equal(mayHoldUnstorableText(arrive({ label: "température ✓ 😀" })), false, "UTF-8 arrives unescaped");
+    for (const text of ["a\u0000", "\ud800", "x\udc00y", "\u0001"]) {
+      assert.equal(mayHoldUnstorableText(arrive({ label: text })), true, JSON.stringify(text));
+    }
+    assert.equal(mayHoldUnstorableText(arrive({ "k\u0000": 1 })), true, "keys too");
+    assert.equal(mayHoldUnstorableText({ made: "here" }), true, "not seen by the decoder: unknown");
+    assert.equal(mayHoldUnstorableText("a string"), true);
   });
 });

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { isAppError, toWireError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import { findUnstorableText } from "../security/text.ts";
-import { eventBytes } from "./event-size.ts";
+import { eventBytes, mayHoldUnstorableText } from "./event-size.ts";
 
 /** Counts every event refused at the edge, by code, so that bad input is visible, never silent. */
 export class EdgeCounters {
@@ -61,7 +61,7 @@ export function handle<S extends z.ZodType, R>(
       reject({ code: "BAD_REQUEST", message: describeIssue(parsed.error) });
       return;
     }
-    const unstorable = findUnstorableText(parsed.data);
+    const unstorable = mayHoldUnstorableText(payload) ? findUnstorableText(parsed.data) : null;
     if (unstorable !== null) {
       reject({
         code: "BAD_REQUEST",

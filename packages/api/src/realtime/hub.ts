@@ -1,18 +1,20 @@
 import type { Prisma } from "@labfleet/db";
-import type {
-  Ack,
-  AgentConfig,
-  AlertSummary,
-  DeploymentUpdated,
-  DeviceSnapshot,
-  DeviceSummary,
-  LabSnapshot,
-  RunCancel,
-  RunStartInput,
-  RunUpdated,
-  ServerToAgentEvents,
-  ServerToDashboardEvents,
-  TelemetrySample,
+import {
+  type Ack,
+  type AgentConfig,
+  type AlertSummary,
+  type DeploymentUpdated,
+  type DeviceSnapshot,
+  type DeviceSummary,
+  type LabSnapshot,
+  type RunCancel,
+  type RunStartInput,
+  type RunUpdated,
+  type SampleDigest,
+  type ServerToAgentEvents,
+  type ServerToDashboardEvents,
+  sampleDigest,
+  type TelemetrySample,
 } from "@labfleet/protocol";
 import type { Namespace } from "socket.io";
 import { AppError } from "../errors.ts";
@@ -326,7 +328,7 @@ export class FleetHub implements ScaleOutHost {
       status: row.revokedAt ? "revoked" : this.isOnline(row.id) ? "online" : "offline",
       lastSeenAt: row.lastSeenAt?.getTime() ?? null,
       simulated: row.simulated,
-      latest: this.latest.get(row.id) ?? null,
+      latest: digestOrNull(this.latest.get(row.id)),
     };
   }
 
@@ -421,7 +423,7 @@ export class FleetHub implements ScaleOutHost {
   agentConnected(
     deviceId: string,
     socket: AgentHandle,
-    known: { inventoryHash: string | null } = { inventoryHash: null },
+    known: { inventoryHash: string | null; labId?: string | null } = { inventoryHash: null },
   ): void {
     const previous = this.agents.get(deviceId);
     // One live connection per device: a second one (a restarted agent whose old socket has not timed out yet) wins.
@@ -429,6 +431,8 @@ export class FleetHub implements ScaleOutHost {
     this.agents.set(deviceId, socket);
     this.cluster?.scaleOut.deviceUp(deviceId);
     this.intervals.delete(deviceId);
+    // The handshake read the device's lab: its first config already has the right pace, and nothing is read again.
+    if (known.labId !== undefined) this.deviceLab.set(deviceId, known.labId);
     // The first config of a connection carries the limits and the inventory fingerprint the server holds.
     this.pushConfig(deviceId, {
       inventoryHash: known.inventoryHash,
@@ -576,6 +580,10 @@ export class FleetHub implements ScaleOutHost {
     const config: AgentConfig = { telemetryIntervalMs: ms, ...extra };
     socket.emit("config:updated", config);
   }
+}
+
+function digestOrNull(sample: TelemetrySample | undefined): SampleDigest | null {
+  return sample ? sampleDigest(sample) : null;
 }
 
 /** Every room a device's summary goes to, watched or not. */

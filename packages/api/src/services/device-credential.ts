@@ -36,10 +36,13 @@ export async function requestCredentialRotation(db: Db, deviceId: string): Promi
 
 /** Whether a rotation waits for this device. */
 export async function rotationRequested(db: Db, deviceId: string): Promise<boolean> {
-  const n = await db.prisma.deviceCredential.count({
-    where: { deviceId, revokedAt: null, secretHash: ROTATION_REQUESTED },
-  });
-  return n > 0;
+  // Asked on every connection: a plain statement (see authenticateDevice).
+  const { rows } = await db.pool.query<{ requested: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM "device_credential"
+       WHERE "deviceId" = $1 AND "revokedAt" IS NULL AND "secretHash" = $2) AS "requested"`,
+    [deviceId, ROTATION_REQUESTED],
+  );
+  return rows[0]?.requested === true;
 }
 
 /**

@@ -76,12 +76,12 @@ INSERT INTO "telemetry_rollup" ${COLUMNS}
 SELECT device_id, $2::int, date_bin(make_interval(secs => $2), ts, 'epoch'::timestamptz), ${AGGREGATES}
 FROM (
   SELECT "device_id" AS device_id, "ts" AS ts,
-    coalesce(("sample"->>'aggregatedCount')::int, 1)::float8 AS w,
+    "weight"::float8 AS w,
     "cpu_load_pct"::float8 AS load, "cpu_load_pct"::float8 AS load_max,
     "mem_used_bytes"::float8 AS mem, "mem_total_bytes"::float8 AS mem_total,
     "cpu_temp_c"::float8 AS temp, "cpu_temp_c"::float8 AS temp_max,
-    ("sample"->>'powerW')::float8 AS power,
-    CASE ("sample"->>'throttling') WHEN 'true' THEN 1.0 WHEN 'false' THEN 0.0 END AS throttled
+    "power_w"::float8 AS power,
+    CASE "throttling" WHEN true THEN 1.0 WHEN false THEN 0.0 END AS throttled
   FROM "telemetry" WHERE "ts" >= $1 AND ($3::text IS NULL OR "device_id" = $3)
 ) raw
 GROUP BY 1, 3

@@ -4,6 +4,7 @@ import {
   insertTelemetryMany,
   latestTelemetry,
   recentTelemetry,
+  UnknownDeviceError,
 } from "@labfleet/db";
 import type { TelemetrySample } from "@labfleet/protocol";
 import { AppError } from "../errors.ts";
@@ -111,21 +112,38 @@ export class TelemetryWriter {
   private async write(group: Waiting[]): Promise<void> {
     if (group.length === 1) {
       const only = group[0] as Waiting;
-      await insertTelemetry(this.db.pool, only.deviceId, only.samples).then(only.resolve, only.reject);
+      await insertTelemetry(this.db.pool, only.deviceId, only.samples).then(only.resolve, (e: unknown) =>
+        only.reject(unknownDevice(e)),
+      );
       return;
     }
     let counts: Map<string, number>;
     try {
       counts = await insertTelemetryMany(this.db.pool, group);
     } catch {
-      // One bad report (a device deleted meanwhile) must not fail the others: each goes again alone.
+      // One bad report must not fail the others: each goes again alone.
       await Promise.all(
-        group.map((w) => insertTelemetry(this.db.pool, w.deviceId, w.samples).then(w.resolve, w.reject)),
+        group.map((w) =>
+          insertTelemetry(this.db.pool, w.deviceId, w.samples).then(w.resolve, (e: unknown) =>
+            w.reject(unknownDevice(e)),
+          ),
+        ),
       );
       return;
     }
-    for (const w of group) w.resolve(counts.get(w.deviceId) ?? 0);
+    // A device deleted meanwhile stored nothing; the others of its statement are answered as usual.
+    for (const w of group) {
+      const n = counts.get(w.deviceId);
+      if (n === undefined) w.reject(unknownDevice(new UnknownDeviceError(w.deviceId)));
+      else w.resolve(n);
+    }
   }
+}
+
+function unknownDevice(e: unknown): unknown {
+  return e instanceof UnknownDeviceError
+    ? new AppError("NOT_FOUND", "This device is no longer registered; its telemetry was not stored.")
+    : e;
 }
 
 const writers = new WeakMap<Db, TelemetryWriter>();

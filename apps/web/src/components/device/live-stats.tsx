@@ -1,4 +1,4 @@
-import type { TelemetrySample } from "@labfleet/protocol";
+import type { SampleDigest, TelemetrySample } from "@labfleet/protocol";
 import { formatMemPair, formatPercent, formatTempC, formatUptime, MISSING } from "@/lib/format";
 
 function Stat({
@@ -25,8 +25,14 @@ function Stat({
   );
 }
 
+/**
+ * The latest sample: a whole one while the device is watched live, or, before the first one arrives (an offline
+ * device, a page still connecting), the few fields its summary carries.
+ */
+export type LatestSample = SampleDigest & Partial<TelemetrySample>;
+
 /** The latest sample in numbers, above the chart. */
-export function LiveStats({ sample }: { sample: TelemetrySample | null }) {
+export function LiveStats({ sample }: { sample: LatestSample | null }) {
   const memPct = sample && sample.memTotalBytes > 0 ? (sample.memUsedBytes / sample.memTotalBytes) * 100 : null;
   return (
     <dl className="grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5">

@@ -35,6 +35,13 @@ export function toVersionRef(v: VersionRefRow) {
  * i.e. its wave began) and was not removed. A halted deployment keeps what its started waves already hold.
  */
 export async function desiredModelsFor(db: Db, deviceId: string): Promise<DesiredModel[]> {
+  // Asked on every connection, and most devices of a fleet have nothing deployed: a plain statement says so
+  // (see authenticateDevice) before the query that reads the versions.
+  const { rows: started } = await db.pool.query(
+    `SELECT 1 FROM "deployment_device" WHERE "device_id" = $1 AND "state" NOT IN ('pending', 'removed') LIMIT 1`,
+    [deviceId],
+  );
+  if (started.length === 0) return [];
   const rows = await db.prisma.deploymentDevice.findMany({
     where: {
       deviceId,

@@ -10,7 +10,7 @@ import { HistoryCharts } from "@/components/device/history-charts";
 import { InventoryPanel } from "@/components/device/inventory-panel";
 import { LiveChart } from "@/components/device/live-chart";
 import { LiveCharts } from "@/components/device/live-charts";
-import { LiveStats } from "@/components/device/live-stats";
+import { type LatestSample, LiveStats } from "@/components/device/live-stats";
 import { Card, ErrorNotice, InfoNotice, Loading } from "@/components/ui/notice";
 import { errorCode, errorMessage } from "@/lib/errors";
 import { useDeviceLive } from "@/lib/socket";
@@ -31,7 +31,8 @@ export default function DevicePage() {
   const live = useDeviceLive(id);
 
   const device = live.device ?? detail.data?.device ?? null;
-  const latest = live.samples.at(-1) ?? device?.latest ?? null;
+  const latest: LatestSample | null = live.samples.at(-1) ?? device?.latest ?? null;
+  const perCore = latest?.cpuPerCorePct;
   const notFound = errorCode(detail.error) === "NOT_FOUND" || live.error?.code === "NOT_FOUND";
 
   if (notFound) {
@@ -80,11 +81,11 @@ export default function DevicePage() {
         <Card title="Last 5 minutes" className="lg:col-span-2">
           <LiveChart samples={live.samples} />
         </Card>
-        <Card title={`Per core${latest ? ` (${latest.cpuPerCorePct.length})` : ""}`}>
-          {latest ? (
-            <CoreBars perCorePct={latest.cpuPerCorePct} />
+        <Card title={`Per core${perCore ? ` (${perCore.length})` : ""}`}>
+          {perCore ? (
+            <CoreBars perCorePct={perCore} />
           ) : (
-            <p className="text-sm text-slate-500">No data yet.</p>
+            <p className="text-sm text-slate-500">{latest ? "No sample in the last 5 minutes." : "No data yet."}</p>
           )}
         </Card>
       </div>

@@ -6,8 +6,8 @@ import pg from "pg";
 import { sha256Hex } from "../crypto.ts";
 import { createLogger } from "../logger.ts";
 import type { Db } from "./deps.ts";
-import { rotationRequested } from "./device-credential.ts";
 import { authenticateDevice, deviceRowSelect, getDeviceRow, recordInventory } from "./device.ts";
+import { rotationRequested } from "./device-credential.ts";
 import { testInventory } from "./runs/test-kit.ts";
 
 // A connection's reads and writes are plain SQL (Prisma cost ~1 ms of the event loop a query). They must read and
@@ -49,7 +49,12 @@ describe("the plain-SQL queries of a connection", () => {
     await database.close();
   });
 
-  const hs = (deviceId: string, secret: string) => ({ deviceId, secret, protocolVersion: PROTOCOL_VERSION, agentVersion: "t" });
+  const hs = (deviceId: string, secret: string) => ({
+    deviceId,
+    secret,
+    protocolVersion: PROTOCOL_VERSION,
+    agentVersion: "t",
+  });
 
   test("getDeviceRow reads what Prisma reads, milliseconds and nulls included", async () => {
     for (const id of ["pc-1", "pc-gone"]) {

@@ -4,20 +4,15 @@
 // /proc/PID/status, every 50 ms), the aggregate throughput, and checks that every copy verifies.
 // Loopback only; bounded by HARD_LIMIT_MS. Flags: --devices N (default 50), --no-write.
 import { createHash, randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { createTestDatabase } from "@labfleet/db/test-db";
 import { startBuiltServer } from "@labfleet/e2e/built-server";
+import { machineNote, repoRoot, writeResults } from "./load-kit.ts";
 import { TrpcHttp } from "./trpc-http.ts";
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const HARD_LIMIT_MS = 5 * 60_000;
 const TARGET_RSS_GROWTH_MB = 64;
-const START = "<!-- bench:distribution results start -->";
-const END = "<!-- bench:distribution results end -->";
 
 interface FileRef {
   name: string;
@@ -154,21 +149,11 @@ async function main(): Promise<number> {
     for (const [name, ok] of checks) process.stdout.write(`${ok ? "PASS" : "FAIL"}  ${name}\n`);
 
     if (!values["no-write"]) {
-      const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
-      const text = await readFile(doc, "utf8");
-      const s = text.indexOf(START);
-      const e = text.indexOf(END);
-      if (s < 0 || e < s) throw new Error("docs/BENCHMARKS.md has no bench:distribution results markers");
-      const cpu = os.cpus();
-      const block = [
-        START,
-        `Last run: \`npm run bench:distribution${count === 50 ? "" : ` -- --devices ${count}`}\`, ${new Date().toISOString()}, on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}.`,
+      await writeResults("distribution", [
+        `Last run: \`npm run bench:distribution${count === 50 ? "" : ` -- --devices ${count}`}\`, ${new Date().toISOString()}, on ${machineNote()}.`,
         "",
         ...rows,
-        END,
-      ].join("\n");
-      await writeFile(doc, text.slice(0, s) + block + text.slice(e + END.length));
-      process.stdout.write("wrote docs/BENCHMARKS.md\n");
+      ]);
     }
     return checks.every(([, ok]) => ok) ? 0 : 1;
   } finally {

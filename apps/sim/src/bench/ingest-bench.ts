@@ -10,8 +10,6 @@
 // The database: a fresh one from createTestDatabase() (LABFLEET_TEST_PG_URL names the PostgreSQL server to create it
 // on; without it an embedded one is started). Loopback only; bounded by HARD_LIMIT_MS.
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase } from "@labfleet/db/test-db";
@@ -21,15 +19,16 @@ import {
   type ControlPlane,
   cpuMeter,
   createFleet,
+  databaseNote,
   FleetWatcher,
   loadavg,
   machineJiffies,
+  machineNote,
   parseFlags,
   percentile,
   pgBackendPids,
   processRssBytes,
   removeDir,
-  repoRoot,
   runBench,
   SimWorker,
   sleep,
@@ -40,6 +39,7 @@ import {
   topOfProfile,
   UsageError,
   waitFor,
+  writeResults,
 } from "./load-kit.ts";
 import type { WorkerStats } from "./sim-worker.ts";
 import { TrpcHttp } from "./trpc-http.ts";
@@ -47,8 +47,6 @@ import { TrpcHttp } from "./trpc-http.ts";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HARD_LIMIT_MS = 20 * 60_000;
 const P99_TARGET_MS = 250;
-const START = "<!-- bench:ingest results start -->";
-const END = "<!-- bench:ingest results end -->";
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/2";
 
 const started = performance.now();
@@ -382,22 +380,10 @@ async function main(): Promise<number> {
   process.stdout.write(`\n${rows.join("\n")}\n\n${verdict}\n`);
 
   if (!args["no-write"]) {
-    const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
-    const text = await readFile(doc, "utf8");
-    const mark =
-      args.processes > 1
-        ? ["<!-- bench:ingest-2 results start -->", "<!-- bench:ingest-2 results end -->"]
-        : [START, END];
-    const [s0, s1] = mark as [string, string];
-    const a = text.indexOf(s0);
-    const b = text.indexOf(s1);
-    if (a < 0 || b < a) throw new Error(`docs/BENCHMARKS.md has no ${s0} markers`);
-    const cpu = os.cpus();
     const argv = process.argv.slice(2).join(" ");
-    const block = [
-      s0,
-      `Last run: \`npm run bench:ingest${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}; ` +
-        `database: ${process.env.LABFLEET_TEST_PG_URL ? "the machine's PostgreSQL server (fresh database)" : "embedded PostgreSQL"}; ` +
+    await writeResults(args.processes > 1 ? "ingest-2" : "ingest", [
+      `Last run: \`npm run bench:ingest${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${machineNote()}; ` +
+        `database: ${databaseNote()}; ` +
         `window ${args.windowS} s after a ${args.warmupS} s warm-up; ${args.simProcesses} simulator processes; ` +
         `idle control plane${args.processes > 1 ? "s" : ""}: ${idleCores.toFixed(2)} cores, RSS ${(rss0 / 1e6).toFixed(0)} MB` +
         `${process.env.BENCH_SERVER_ENTRY ? `; server build: \`BENCH_SERVER_ENTRY=${process.env.BENCH_SERVER_ENTRY}\`` : ""}.`,
@@ -406,10 +392,7 @@ async function main(): Promise<number> {
       "",
       verdict,
       ...(profile.length ? ["", "```", ...profile, "```"] : []),
-      s1,
-    ].join("\n");
-    await writeFile(doc, text.slice(0, a) + block + text.slice(b + s1.length));
-    process.stdout.write("wrote docs/BENCHMARKS.md\n");
+    ]);
   }
   return best ? 0 : 1;
 }

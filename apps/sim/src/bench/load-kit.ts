@@ -4,6 +4,7 @@
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -423,6 +424,33 @@ export interface Cost {
   what: string;
   /** Share of the busy (non-idle) time. */
   pct: number;
+}
+
+/** "2 × AMD EPYC, Node v20.20.2": the machine a results block was measured on. */
+export function machineNote(): string {
+  const cpu = os.cpus();
+  return `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
+}
+
+/** "the machine's PostgreSQL server (fresh database)" or "embedded PostgreSQL", as the benches use them. */
+export function databaseNote(): string {
+  return process.env.LABFLEET_TEST_PG_URL ? "the machine's PostgreSQL server (fresh database)" : "embedded PostgreSQL";
+}
+
+/**
+ * Replaces the results of bench `name` in docs/BENCHMARKS.md, the lines between `<!-- bench:<name> results start -->`
+ * and its end marker; throws when the file has no such markers.
+ */
+export async function writeResults(name: string, lines: readonly string[]): Promise<void> {
+  const start = `<!-- bench:${name} results start -->`;
+  const end = `<!-- bench:${name} results end -->`;
+  const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
+  const text = await readFile(doc, "utf8");
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`docs/BENCHMARKS.md has no bench:${name} results markers`);
+  await writeFile(doc, text.slice(0, a) + [start, ...lines, end].join("\n") + text.slice(b + end.length));
+  process.stdout.write("wrote docs/BENCHMARKS.md\n");
 }
 
 export function removeDir(dir: string): void {

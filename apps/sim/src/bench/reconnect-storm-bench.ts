@@ -1,26 +1,15 @@
-// `npm run bench:storm`: 2,000 simulated devices connected to the built control plane; the control plane is stopped
-// and started again on the same port and database, and every device comes back on its own (socket.io's jittered
-// exponential backoff: 1 s doubling to 10 s, ±50 %). Measures, with the control plane's CPU sampled every 250 ms
-// from /proc/<pid>/stat:
-//   - the restart (stop signal to health check answering) and the time until every device is connected again;
-//   - the time the control plane spent at ≥ 90 % of a core, in all and after the storm (all reconnected).
-// Targets: all reconnected within 60 s of the server answering again; the CPU pinned no longer than the storm
-// lasted, and never for a second or more once it is over.
-// Flags: --devices N (default 2000) --kill (SIGKILL instead of SIGTERM) --interval-ms MS (default: as the server
-// asks) --no-write. Database as in bench:ingest (LABFLEET_TEST_PG_URL, or embedded). Loopback only; bounded.
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { createTestDatabase } from "@labfleet/db/test-db";
 import { freePort } from "@labfleet/e2e/built-server";
 import {
   type ControlPlane,
   createFleet,
+  databaseNote,
   loadavg,
+  machineNote,
   parseFlags,
   processCpuS,
   removeDir,
-  repoRoot,
   runBench,
   SimWorker,
   sleep,
@@ -29,6 +18,7 @@ import {
   tempDir,
   UsageError,
   waitFor,
+  writeResults,
 } from "./load-kit.ts";
 
 const HARD_LIMIT_MS = 10 * 60_000;
@@ -39,8 +29,6 @@ const SAMPLE_MS = 250;
 const PINNED_AFTER_LIMIT_S = 1;
 /** How long to keep sampling once everyone is back, to see the CPU settle. */
 const AFTER_S = 15;
-const START = "<!-- bench:storm results start -->";
-const END = "<!-- bench:storm results end -->";
 
 const started = performance.now();
 const step = (what: string) =>
@@ -221,26 +209,16 @@ async function main(): Promise<number> {
   process.stdout.write(`${stormNote.trim()}\n`);
 
   if (!values["no-write"]) {
-    const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
-    const text = await readFile(doc, "utf8");
-    const a = text.indexOf(START);
-    const b = text.indexOf(END);
-    if (a < 0 || b < a) throw new Error("docs/BENCHMARKS.md has no bench:storm results markers");
-    const cpu = os.cpus();
     const argv = process.argv.slice(2).join(" ");
-    const block = [
-      START,
-      `Last run: \`npm run bench:storm${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}; ` +
-        `database: ${process.env.LABFLEET_TEST_PG_URL ? "the machine's PostgreSQL server (fresh database)" : "embedded PostgreSQL"}; ` +
+    await writeResults("storm", [
+      `Last run: \`npm run bench:storm${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${machineNote()}; ` +
+        `database: ${databaseNote()}; ` +
         `devices report ${intervalMs ? `every ${intervalMs} ms` : "at the pace the server asks (nobody watching: the idle interval)"}.${stormNote}`,
       "",
       ...rows,
       "",
       timeline,
-      END,
-    ].join("\n");
-    await writeFile(doc, text.slice(0, a) + block + text.slice(b + END.length));
-    process.stdout.write("wrote docs/BENCHMARKS.md\n");
+    ]);
   }
   return ok ? 0 : 1;
 }

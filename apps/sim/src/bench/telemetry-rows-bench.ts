@@ -1,26 +1,13 @@
-// `npm run bench:telemetry-rows`: what one telemetry row costs PostgreSQL to store, the table as the migrations
-// leave it (insertTelemetryMany: no foreign key, BRIN on ts, the sample as json text) against the layout before
-// 2026-12-07 (a foreign key to device, a b-tree on ts, the sample as jsonb, the same insert as then), in one fresh
-// database on one server. A simulated fleet's samples go in as the control plane's group commit sends them
-// (batches of 300, 10 a second of a 3,000-device fleet); the cost is the CPU time of the PostgreSQL backend that ran
-// the statements (/proc/<pid>/stat), per row. The two layouts take turns (before, after, after, before) and the
-// ratio is of the sums, so that the machine's noise falls on both. Database: LABFLEET_TEST_PG_URL, else embedded.
-// Flags: --devices 3000 --seconds 20 --no-write.
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { insertTelemetryMany } from "@labfleet/db";
 import { createTestDatabase, type TestDatabase } from "@labfleet/db/test-db";
 import { type TelemetrySample, telemetrySampleSchema } from "@labfleet/protocol";
 import pg from "pg";
 import { makeHardware } from "../hardware.ts";
 import { DeviceModel } from "../personality.ts";
-import { parseFlags, processCpuS, repoRoot, runBench, UsageError } from "./load-kit.ts";
+import { databaseNote, machineNote, parseFlags, processCpuS, runBench, UsageError, writeResults } from "./load-kit.ts";
 
 const HARD_LIMIT_MS = 10 * 60_000;
 const BATCH = 300;
-const START = "<!-- bench:telemetry-rows results start -->";
-const END = "<!-- bench:telemetry-rows results end -->";
 const USAGE = "usage: npm run bench:telemetry-rows -- [--devices 3000] [--seconds 20] [--no-write]";
 
 // The layout and the statement as they were (migrations up to 20261207050000, packages/db/src/telemetry.ts then).
@@ -128,24 +115,14 @@ async function main(): Promise<number> {
   const summary = `after / before: **${ratio.toFixed(2)}** of the CPU per row.`;
   process.stdout.write(`\n${rows.join("\n")}\n\n${summary}\n`);
   if (!values["no-write"]) {
-    const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
-    const text = await readFile(doc, "utf8");
-    const a = text.indexOf(START);
-    const b = text.indexOf(END);
-    if (a < 0 || b < a) throw new Error("docs/BENCHMARKS.md has no bench:telemetry-rows results markers");
-    const cpu = os.cpus();
     const argv = process.argv.slice(2).join(" ");
-    const block = [
-      START,
-      `Last run: \`npm run bench:telemetry-rows${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}; database: ${process.env.LABFLEET_TEST_PG_URL ? "the machine's PostgreSQL server (fresh database)" : "embedded PostgreSQL"}; ${devices} devices, batches of ${BATCH}.`,
+    await writeResults("telemetry-rows", [
+      `Last run: \`npm run bench:telemetry-rows${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${machineNote()}; database: ${databaseNote()}; ${devices} devices, batches of ${BATCH}.`,
       "",
       ...rows,
       "",
       summary,
-      END,
-    ].join("\n");
-    await writeFile(doc, text.slice(0, a) + block + text.slice(b + END.length));
-    process.stdout.write("wrote docs/BENCHMARKS.md\n");
+    ]);
   }
   return 0;
 }

@@ -4,19 +4,25 @@
 // on socket.io pays on this machine before it does anything with a sample. Loopback only; bounded in time.
 // Flags: --steps 1000,3000,5000 --window-s 20 --no-ack (reports without an ack: what the acks cost) --no-write.
 import { type ChildProcess, fork } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cpuMeter, loadavg, machineJiffies, parseFlags, repoRoot, runBench, sleep, UsageError } from "./load-kit.ts";
+import {
+  cpuMeter,
+  loadavg,
+  machineJiffies,
+  machineNote,
+  parseFlags,
+  runBench,
+  sleep,
+  UsageError,
+  writeResults,
+} from "./load-kit.ts";
 import type { PeerReply, PeerRequest } from "./transport-peer.ts";
 
 const HARD_LIMIT_MS = 15 * 60_000;
 const CONNECT_LIMIT_MS = 120_000;
 const WARM_UP_MS = 5_000;
 const CLIENT_PROCESSES = 2;
-const START = "<!-- bench:transport results start -->";
-const END = "<!-- bench:transport results end -->";
 const USAGE = "usage: npm run bench:transport -- [--steps 1000,3000,5000] [--window-s 20] [--no-ack] [--no-write]";
 
 const started = performance.now();
@@ -157,22 +163,12 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`\n${rows.join("\n")}\n`);
   if (!values["no-write"]) {
-    const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
-    const text = await readFile(doc, "utf8");
-    const a = text.indexOf(START);
-    const b = text.indexOf(END);
-    if (a < 0 || b < a) throw new Error("docs/BENCHMARKS.md has no bench:transport results markers");
-    const cpu = os.cpus();
     const argv = process.argv.slice(2).join(" ");
-    const block = [
-      START,
-      `Last run: \`npm run bench:transport${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}; window ${windowS} s after a ${WARM_UP_MS / 1000} s warm-up; ${CLIENT_PROCESSES} client processes.`,
+    await writeResults("transport", [
+      `Last run: \`npm run bench:transport${argv ? ` -- ${argv}` : ""}\`, ${new Date().toISOString()}, on ${machineNote()}; window ${windowS} s after a ${WARM_UP_MS / 1000} s warm-up; ${CLIENT_PROCESSES} client processes.`,
       "",
       ...rows,
-      END,
-    ].join("\n");
-    await writeFile(doc, text.slice(0, a) + block + text.slice(b + END.length));
-    process.stdout.write("wrote docs/BENCHMARKS.md\n");
+    ]);
   }
   return 0;
 }

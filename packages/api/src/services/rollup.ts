@@ -56,8 +56,7 @@ ON CONFLICT ("device_id", "bucket_s", "ts") DO UPDATE SET
 WHERE (${VALUE_COLUMNS.map((c) => `"telemetry_rollup".${c}`).join(", ")})
   IS DISTINCT FROM (${VALUE_COLUMNS.map((c) => `EXCLUDED.${c}`).join(", ")})`;
 
-const COLUMNS = `("device_id", "bucket_s", "ts", "n", "cpu_load_avg", "cpu_load_max", "mem_used_avg", "mem_total",
-  "cpu_temp_avg", "cpu_temp_max", "power_avg_w", "throttled_share")`;
+const COLUMNS = `("device_id", "bucket_s", "ts", ${VALUE_COLUMNS.join(", ")})`;
 
 /**
  * The weighted aggregate of inputs that have columns w (weight), load, load_max, mem, mem_total, temp, temp_max,

@@ -1,22 +1,24 @@
 // Shared parts of the load benches (bench:ingest, bench:storm): the built control plane started on a port of our
 // choosing (so that a restart comes back where the devices expect it), a fleet of devices written straight into
-// the database (enrollment is not what these benches measure), simulator worker processes, and /proc readers.
+// the database (enrollment is not what these benches measure), simulator worker processes. The /proc readers
+// (meters.ts) and a bench's flags, clean-up and results (bench-run.ts) have files of their own, re-exported here.
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { PrismaClient } from "@labfleet/db";
 import { stopProcess } from "@labfleet/e2e/built-server";
 import { DASHBOARD_NAMESPACE, type DeviceSummary, type DevicesUpdated } from "@labfleet/protocol";
 import { io, type Socket } from "socket.io-client";
 import { type DeviceCredential, writeState } from "../state-file.ts";
+import { repoRoot } from "./bench-run.ts";
 import type { WorkerReply, WorkerRequest, WorkerStats } from "./sim-worker.ts";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+export * from "./bench-run.ts";
+export * from "./meters.ts";
+
 export const ADMIN = { email: "bench@example.test", password: "correct-horse-battery-bench" };
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -34,70 +36,6 @@ export async function waitFor(what: string, fn: () => boolean | Promise<boolean>
     await sleep(250);
   }
   throw new Error(`${what}: not within ${timeoutMs} ms`);
-}
-
-/** CPU seconds (user + system) of a process from /proc/<pid>/stat; null when it is gone. */
-export function processCpuS(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ 100
-  } catch {
-    return null;
-  }
-}
-
-/** Resident memory of a process in bytes (VmRSS); null when it is gone. */
-export function processRssBytes(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Busy and total jiffies of the whole machine (first line of /proc/stat). */
-export function machineJiffies(): { busy: number; total: number } {
-  const v = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
-}
-
-/** PostgreSQL backends serving one database (their process title names it): its share of the server's CPU. */
-export function pgBackendPids(database: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${d}/cmdline`, "utf8");
-      if (cmd.startsWith("postgres:") && cmd.includes(` ${database} `)) out.push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-export function loadavg(): string {
-  return os
-    .loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-}
-
-/** CPU of several processes over a window, in cores (1.0 = one core busy the whole window). */
-export function cpuMeter(pids: () => number[]): () => number {
-  const t0 = performance.now();
-  const start = new Map(pids().map((p) => [p, processCpuS(p) ?? 0]));
-  return () => {
-    const wallS = (performance.now() - t0) / 1000;
-    let used = 0;
-    // A process that ended meanwhile counts nothing after its last reading; a new one counts from its start.
-    for (const p of new Set([...start.keys(), ...pids()]))
-      used += (processCpuS(p) ?? start.get(p) ?? 0) - (start.get(p) ?? 0);
-    return used / wallS;
-  };
 }
 
 export interface ControlPlane {
@@ -426,83 +364,6 @@ export interface Cost {
   pct: number;
 }
 
-/** "2 × AMD EPYC, Node v20.20.2": the machine a results block was measured on. */
-export function machineNote(): string {
-  const cpu = os.cpus();
-  return `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, Node ${process.version}`;
-}
-
-/** "the machine's PostgreSQL server (fresh database)" or "embedded PostgreSQL", as the benches use them. */
-export function databaseNote(): string {
-  return process.env.LABFLEET_TEST_PG_URL ? "the machine's PostgreSQL server (fresh database)" : "embedded PostgreSQL";
-}
-
-/**
- * Replaces the results of bench `name` in docs/BENCHMARKS.md, the lines between `<!-- bench:<name> results start -->`
- * and its end marker; throws when the file has no such markers.
- */
-export async function writeResults(name: string, lines: readonly string[]): Promise<void> {
-  const start = `<!-- bench:${name} results start -->`;
-  const end = `<!-- bench:${name} results end -->`;
-  const doc = path.join(repoRoot, "docs/BENCHMARKS.md");
-  const text = await readFile(doc, "utf8");
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`docs/BENCHMARKS.md has no bench:${name} results markers`);
-  await writeFile(doc, text.slice(0, a) + [start, ...lines, end].join("\n") + text.slice(b + end.length));
-  process.stdout.write("wrote docs/BENCHMARKS.md\n");
-}
-
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-}
-
-/** A bad command line: said in one line with the usage, never as a stack trace. */
-export class UsageError extends Error {}
-
-/** node:util parseArgs, with an unknown or malformed flag turned into a UsageError. */
-export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(options: T, usage: string) {
-  try {
-    return parseArgs({ options, strict: true }).values;
-  } catch (e) {
-    throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${usage}`);
-  }
-}
-
-/** How a bench reports its failure: a usage error briefly (exit 2), anything else with its stack (exit 1). */
-export function failureOf(bench: string, e: unknown): { text: string; code: number } {
-  if (e instanceof UsageError) return { text: `${bench}: ${e.message}\n`, code: 2 };
-  return { text: `${bench} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`, code: 1 };
-}
-
-/**
- * Runs a bench's main with its clean-up on every way out: success, failure, Ctrl-C, SIGTERM, or the hard time
- * limit. Exits with main's code (usage errors 2, failures 1, the limit 2, signals 128 + n).
- */
-export function runBench(name: string, main: () => Promise<number>, cleanUp: () => Promise<void>, hardLimitMs: number) {
-  function abort(why: string, code: number): void {
-    process.stderr.write(`${name}: ${why}; stopping\n`);
-    // Long enough for a loaded control plane's graceful stop (15 s), the simulators' and the database's drop.
-    const force = setTimeout(() => process.exit(code), 45_000);
-    void cleanUp().finally(() => {
-      clearTimeout(force);
-      process.exit(code);
-    });
-  }
-  const killer = setTimeout(() => abort(`over the hard limit of ${hardLimitMs / 1000} s`, 2), hardLimitMs);
-  killer.unref();
-  process.once("SIGINT", () => abort("interrupted", 130));
-  process.once("SIGTERM", () => abort("terminated", 143));
-  main().then(
-    async (code) => {
-      await cleanUp();
-      process.exit(code);
-    },
-    async (e: unknown) => {
-      const failure = failureOf(name, e);
-      process.stderr.write(failure.text);
-      await cleanUp();
-      process.exit(failure.code);
-    },
-  );
 }

@@ -134,16 +134,17 @@ export class TelemetryWriter {
     // A device deleted meanwhile stored nothing; the others of its statement are answered as usual.
     for (const w of group) {
       const n = counts.get(w.deviceId);
-      if (n === undefined) w.reject(unknownDevice(new UnknownDeviceError(w.deviceId)));
+      if (n === undefined) w.reject(deviceGone());
       else w.resolve(n);
     }
   }
 }
 
+const deviceGone = () =>
+  new AppError("NOT_FOUND", "This device is no longer registered; its telemetry was not stored.");
+
 function unknownDevice(e: unknown): unknown {
-  return e instanceof UnknownDeviceError
-    ? new AppError("NOT_FOUND", "This device is no longer registered; its telemetry was not stored.")
-    : e;
+  return e instanceof UnknownDeviceError ? deviceGone() : e;
 }
 
 const writers = new WeakMap<Db, TelemetryWriter>();

@@ -102,6 +102,7 @@ async function main(): Promise<void> {
         watchedMs: env.LABFLEET_TELEMETRY_WATCHED_MS,
         idleMs: env.LABFLEET_TELEMETRY_IDLE_MS,
         maxBatch: env.LABFLEET_AGENT_MAX_BATCH,
+        pushConfirmMs: env.LABFLEET_TELEMETRY_CONFIRM_MS,
         ...(env.LABFLEET_AGENT_BUFFER_MAX_MB ? { bufferMaxBytes: env.LABFLEET_AGENT_BUFFER_MAX_MB * 1024 * 1024 } : {}),
       },
       pages: (req, res) => handle(req, res),

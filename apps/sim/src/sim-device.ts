@@ -5,6 +5,7 @@ import {
   type InventoryInput,
   PROTOCOL_VERSION,
   type ServerToAgentEvents,
+  telemetryPushedSchema,
 } from "@labfleet/protocol";
 import type { Logger } from "pino";
 import { io, type Socket } from "socket.io-client";
@@ -40,6 +41,8 @@ export class SimDevice {
   /** Handshakes refused in a row (BUSY): the next try waits longer. */
   private refusedInARow = 0;
   private stopped = false;
+  /** The server offered the push lane on this connection (its first config): samples go without an ack each. */
+  private pushing = false;
 
   constructor(
     private readonly url: string,
@@ -79,15 +82,26 @@ export class SimDevice {
     socket.on("connect", () => {
       this.stats.connects++;
       this.refusedInARow = 0;
+      this.pushing = false;
       socket.timeout(ACK_TIMEOUT_MS).emit("inventory:report", this.inventory, () => undefined);
     });
     socket.on("config:updated", (raw) => {
       const cfg = agentConfigSchema.safeParse(raw);
-      if (!cfg.success || this.fixedIntervalMs) return;
+      if (!cfg.success) return;
+      if (cfg.data.pushConfirmMs !== undefined) this.pushing = true;
+      if (this.fixedIntervalMs) return;
       const changed = cfg.data.telemetryIntervalMs !== this.intervalMs;
       this.intervalMs = cfg.data.telemetryIntervalMs;
       // Someone started watching: report at the new pace now rather than after the old, longer wait.
       if (changed) this.schedule(Math.min(this.intervalMs, 250));
+    });
+    // As the agent: confirmations of pushes count what was stored; a refusal is counted, never resent (no buffer).
+    socket.on("telemetry:pushed", (raw) => {
+      const ok = telemetryPushedSchema.safeParse(raw);
+      if (ok.success) this.stats.stored += ok.data.stored;
+    });
+    socket.on("telemetry:refused", () => {
+      this.stats.refused++;
     });
     socket.on("device:revoked", ({ reason }) => this.giveUp(`revoked: ${reason}`));
     socket.on("connect_error", (err: Error & { data?: { code?: string } }) => {
@@ -148,7 +162,10 @@ export class SimDevice {
     }
     // The model runs on while offline (its clock keeps going), but nothing is sent: the simulator has no buffer.
     const sample = this.model.sample(ts);
-    if (online && this.socket?.connected) {
+    if (online && this.socket?.connected && this.pushing) {
+      this.stats.sent++;
+      this.socket.emit("telemetry:push", { samples: [sample] });
+    } else if (online && this.socket?.connected) {
       this.stats.sent++;
       this.socket
         .timeout(ACK_TIMEOUT_MS)

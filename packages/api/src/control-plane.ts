@@ -19,6 +19,7 @@ import { measuringParser } from "./realtime/event-size.ts";
 import { EdgeCounters } from "./realtime/handle.ts";
 import { FleetHub, type TelemetryIntervals } from "./realtime/hub.ts";
 import { ScaleOut } from "./realtime/scale-out.ts";
+import { DEFAULT_PUSH_CONFIRM_MS } from "./realtime/telemetry-push.ts";
 import { appRouter } from "./routers/root.ts";
 import type { Db } from "./services/deps.ts";
 import { BlobStore } from "./services/models/blob-store.ts";
@@ -75,10 +76,12 @@ export function createControlPlane(options: ControlPlaneOptions) {
     parser: measuringParser,
     ...(scaleOut ? { adapter: scaleOut.adapter() as never } : {}),
   });
+  // Live samples are confirmed together unless the configuration says 0 (each report then waits for its own ack).
+  const intervals = { ...options.intervals, pushConfirmMs: options.intervals.pushConfirmMs ?? DEFAULT_PUSH_CONFIRM_MS };
   const hub = new FleetHub(
     db,
     io.of("/dashboard") as never,
-    options.intervals,
+    intervals,
     scaleOut ? { agents: io.of(AGENT_NAMESPACE), scaleOut } : null,
   );
   scaleOut?.start(hub);
@@ -145,7 +148,12 @@ export function createControlPlane(options: ControlPlaneOptions) {
     });
   });
 
-  attachAgentNamespace(io, { db, hub, counters });
+  const agents = attachAgentNamespace(io, {
+    db,
+    hub,
+    counters,
+    ...(intervals.pushConfirmMs ? { pushConfirmMs: intervals.pushConfirmMs } : {}),
+  });
   attachDashboardNamespace(io, { db, hub, auth, counters });
 
   // Background jobs; the caller starts them (tests run them one at a time with jobs.runNow).
@@ -162,6 +170,7 @@ export function createControlPlane(options: ControlPlaneOptions) {
     scaleOut,
     async close(): Promise<void> {
       await jobs.stop();
+      agents.close();
       io.disconnectSockets(true);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await hub.drain();

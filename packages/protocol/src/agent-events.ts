@@ -3,7 +3,7 @@ import type { Ack } from "./errors.ts";
 import type { EventsReportInput } from "./events.ts";
 import type { Inventory, InventoryInput } from "./inventory.ts";
 import type { ModelsDesired, ModelsStatusReport, RunCancel, RunProgress, RunStartInput } from "./models.ts";
-import type { TelemetryReportAck, TelemetrySampleInput } from "./telemetry.ts";
+import type { TelemetryPushed, TelemetryRefused, TelemetryReportAck, TelemetrySampleInput } from "./telemetry.ts";
 
 /** socket.io namespace for agents. */
 export const AGENT_NAMESPACE = "/agent";
@@ -30,6 +30,11 @@ export const agentConfigSchema = z.object({
   telemetryIntervalMs: z.number().int().min(250).max(3_600_000),
   /** Cap of the agent's on-disk offline buffer; the agent's own setting applies when absent. */
   bufferMaxBytes: bufferMaxBytesSchema.optional(),
+  /**
+   * Present when the server takes live samples as `telemetry:push` and confirms them together, at most this many
+   * ms apart (one message a few seconds instead of one per sample). Absent: every report waits for its own ack.
+   */
+  pushConfirmMs: z.number().int().min(10).max(60_000).optional(),
   /** Most samples or events in one replayed batch. */
   maxBatch: z.number().int().min(1).max(500).optional(),
   /**
@@ -57,13 +62,15 @@ export const credentialRotateSchema = z.object({
 });
 export type CredentialRotate = z.infer<typeof credentialRotateSchema>;
 
-/** Events an agent emits; each is answered with an ack. */
+/** Events an agent emits; each is answered with an ack, but for `telemetry:push` (see telemetryPushedSchema). */
 export interface AgentToServerEvents {
   "inventory:report": (payload: InventoryInput, ack: (res: Ack<{ changed: boolean }>) => void) => void;
   "telemetry:report": (
     payload: { samples: TelemetrySampleInput[] },
     ack: (res: Ack<TelemetryReportAck>) => void,
   ) => void;
+  /** A live sample, confirmed later with the pushes before it by `telemetry:pushed` (or refused alone). */
+  "telemetry:push": (payload: { samples: TelemetrySampleInput[] }) => void;
   /** Agent events, each with an idempotency key; `stored` counts the ones not seen before. */
   "events:report": (payload: EventsReportInput, ack: (res: Ack<{ stored: number }>) => void) => void;
   /** Where each desired model version is on this device (sent on connect and on every change). */
@@ -75,6 +82,8 @@ export interface AgentToServerEvents {
 /** Events the server emits to one agent. */
 export interface ServerToAgentEvents {
   "config:updated": (payload: AgentConfig) => void;
+  "telemetry:pushed": (payload: TelemetryPushed) => void;
+  "telemetry:refused": (payload: TelemetryRefused) => void;
   "device:revoked": (payload: DeviceRevoked) => void;
   /** The full set of model versions this device should hold. */
   "models:desired": (payload: ModelsDesired) => void;

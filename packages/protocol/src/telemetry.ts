@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { bytesSchema, epochMsSchema, percentSchema } from "./common.ts";
+import { wireErrorSchema } from "./errors.ts";
 import { LIMITS } from "./limits.ts";
 
 function nullableNumber(min: number, max: number) {
@@ -94,3 +95,23 @@ export const telemetryReportAckSchema = z.object({
   stored: z.number().int().min(0),
 });
 export type TelemetryReportAck = z.infer<typeof telemetryReportAckSchema>;
+
+/**
+ * The live lane, where the server offers it (`AgentConfig.pushConfirmMs`): each new sample goes as a
+ * `telemetry:push` without an ack of its own, and the server confirms them together. Pushes are numbered by the
+ * order they arrive on the connection, from 1; the numbering starts again with each connection.
+ */
+export const telemetryPushedSchema = z.object({
+  /** Every push up to this one (on this connection) has been handled: stored, or refused with `telemetry:refused`. */
+  upTo: z.number().int().min(1),
+  /** Samples newly stored by the pushes this confirmation covers that the previous one did not. */
+  stored: z.number().int().min(0),
+});
+export type TelemetryPushed = z.infer<typeof telemetryPushedSchema>;
+
+/** One push that was not stored, and why: sent at once, before the confirmation that covers its number. */
+export const telemetryRefusedSchema = z.object({
+  push: z.number().int().min(1),
+  error: wireErrorSchema,
+});
+export type TelemetryRefused = z.infer<typeof telemetryRefusedSchema>;

@@ -17,6 +17,7 @@ import {
   type ServerToAgentEvents,
   type TelemetryReportInput,
   type TelemetrySampleInput,
+  type WireError,
 } from "@labfleet/protocol";
 import { Server, type Socket as ServerSocket } from "socket.io";
 import { DiskBuffer } from "../buffer/disk-buffer.ts";
@@ -43,6 +44,10 @@ export interface TestServer {
   io: Server<AgentToServerEvents, ServerToAgentEvents>;
   inventories: unknown[];
   reports: Array<{ at: number; report: TelemetryReportInput }>;
+  /** Live pushes (where the server offers the lane), numbered per connection as the real server does. */
+  pushes: Array<{ at: number; n: number; report: TelemetryReportInput }>;
+  /** `telemetry:pushed` confirmations sent. */
+  confirmations: Array<{ upTo: number; stored: number }>;
   events: EventsReportInput[];
   sockets: AgentServerSocket[];
   close(): Promise<void>;
@@ -54,6 +59,12 @@ export interface ServerBehaviour {
   telemetryIntervalMs?: number;
   maxBatch?: number;
   telemetryAck?: (n: number) => Ack<{ stored: number }>;
+  /** Offer the push lane, confirming every this many ms. */
+  pushConfirmMs?: number;
+  /** A refusal for push n (counted over all connections), or null to store it. */
+  pushRefusal?: (n: number) => WireError | null;
+  /** Take pushes but never confirm them. */
+  pushSilent?: boolean;
   port?: number;
 }
 
@@ -77,6 +88,8 @@ export async function startServer(b: ServerBehaviour = {}): Promise<TestServer> 
   const reports: TestServer["reports"] = [];
   const events: EventsReportInput[] = [];
   const sockets: AgentServerSocket[] = [];
+  const pushes: TestServer["pushes"] = [];
+  const confirmations: TestServer["confirmations"] = [];
   const ns = io.of(AGENT_NAMESPACE);
   ns.use((socket, next) => {
     if (b.refuse) {
@@ -99,7 +112,28 @@ export async function startServer(b: ServerBehaviour = {}): Promise<TestServer> 
     socket.emit("config:updated", {
       telemetryIntervalMs: b.telemetryIntervalMs ?? 250,
       ...(b.maxBatch ? { maxBatch: b.maxBatch } : {}),
+      ...(b.pushConfirmMs ? { pushConfirmMs: b.pushConfirmMs } : {}),
     });
+    if (b.pushConfirmMs) {
+      let arrived = 0;
+      let stored = 0;
+      let confirmed = 0;
+      socket.on("telemetry:push", (payload) => {
+        const n = ++arrived;
+        pushes.push({ at: Date.now(), n, report: payload });
+        const error = b.pushRefusal?.(pushes.length) ?? null;
+        if (error) socket.emit("telemetry:refused", { push: n, error });
+        else stored += payload.samples.length;
+      });
+      const timer = setInterval(() => {
+        if (b.pushSilent || arrived === confirmed) return;
+        confirmations.push({ upTo: arrived, stored });
+        socket.emit("telemetry:pushed", { upTo: arrived, stored });
+        confirmed = arrived;
+        stored = 0;
+      }, b.pushConfirmMs);
+      socket.on("disconnect", () => clearInterval(timer));
+    }
     socket.on("events:report", (payload, ack) => {
       events.push(payload);
       ack({ ok: true, data: { stored: payload.events.length } });
@@ -121,6 +155,8 @@ export async function startServer(b: ServerBehaviour = {}): Promise<TestServer> 
     io,
     inventories,
     reports,
+    pushes,
+    confirmations,
     events,
     sockets,
     close: () => new Promise<void>((resolve) => io.close(() => resolve())),

@@ -387,26 +387,26 @@ export class AgentConnection implements AgentLink {
       this.o.log.warn({ issues: parsed.error.issues.length }, "ignored an invalid config:updated from the server");
       return;
     }
-    const { bufferMaxBytes, maxBatch, telemetryIntervalMs, inventoryHash } = parsed.data;
+    const { bufferMaxBytes, maxBatch, telemetryIntervalMs, inventoryHash, pushConfirmMs } = parsed.data;
     const cap = bufferMaxBytes ?? this.o.bufferMaxBytes;
     if (cap !== undefined && cap !== this.o.buffer.maxSizeBytes) {
       this.o.log.info({ bufferMaxBytes: cap }, "offline buffer cap changed");
       this.o.buffer.setMaxBytes(cap);
     }
     if (maxBatch !== undefined) this.outbox.maxBatch = maxBatch;
-    this.afterFirstConfig(inventoryHash);
+    this.afterFirstConfig(inventoryHash, pushConfirmMs);
     if (telemetryIntervalMs === this.telemetry.intervalMs) return;
     this.o.log.info({ telemetryIntervalMs: parsed.data.telemetryIntervalMs }, "telemetry interval changed");
     this.telemetry.setIntervalMs(parsed.data.telemetryIntervalMs);
   }
 
-  /** Once per connection: start replaying the buffer and sync the inventory. */
-  private afterFirstConfig(serverInventoryHash: string | null | undefined): void {
+  /** Once per connection: start replaying the buffer (and pushing, where offered) and sync the inventory. */
+  private afterFirstConfig(serverInventoryHash: string | null | undefined, pushConfirmMs?: number): void {
     clearTimeout(this.firstConfigTimer);
     const socket = this.socket;
     if (!this.inventoryPending || !socket || this.state !== "online") return;
     this.inventoryPending = false;
-    this.outbox.attach(socket);
+    this.outbox.attach(socket, pushConfirmMs);
     void this.inventory.connected(socket, serverInventoryHash);
   }
 

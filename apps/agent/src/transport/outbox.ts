@@ -5,7 +5,10 @@ import {
   ackSchema,
   type SignedRunResult,
   type TelemetrySample,
+  telemetryPushedSchema,
+  telemetryRefusedSchema,
   telemetryReportAckSchema,
+  type WireError,
 } from "@labfleet/protocol";
 import type { DiskBuffer } from "../buffer/disk-buffer.ts";
 import { RollupWindow } from "../buffer/rollup.ts";
@@ -38,6 +41,16 @@ function fitBytes<T>(recs: T[]): T[] {
 type Lane = "t" | "e";
 type SendResult = "acked" | "dropped" | "retry";
 
+/** Live pushes of this connection awaiting the server's confirmation, by number (ascending: a Map keeps order). */
+interface Pushes {
+  confirmMs: number;
+  count: number;
+  waiting: Map<number, { seqs: number[]; at: number }>;
+  timer: NodeJS.Timeout | null;
+  onPushed: (raw: unknown) => void;
+  onRefused: (raw: unknown) => void;
+}
+
 export interface OutboxOptions {
   buffer: DiskBuffer;
   log: Logger;
@@ -53,7 +66,9 @@ export interface OutboxOptions {
  * new sample is sent at once (the live lane); a replay lane per kind sends the backlog oldest first, one batch in
  * flight at a time, so a long replay never holds up the live stream. Offline, samples become 10 s roll-ups.
  * When the server answers BUSY, nothing is sent for a jittered pause; samples taken meanwhile wait in the buffer
- * and go afterwards in batches.
+ * and go afterwards in batches. Where the server offers it, the live lane pushes each sample without an ack of its
+ * own and the server confirms them together every few seconds (`telemetry:pushed`); until then they stay in the
+ * buffer, and a push the server refuses is answered alone, as a report would be.
  */
 export class Outbox {
   private socket: AgentSocket | null = null;
@@ -69,6 +84,8 @@ export class Outbox {
   private busyRefusals = 0;
   /** Pauses since the last accepted report: each one is longer, up to the cap. */
   private busyPauses = 0;
+  /** The live lane's pushes on this connection; null where every report waits for its own ack. */
+  private pushes: Pushes | null = null;
 
   constructor(private readonly o: OutboxOptions) {
     this.now = o.now ?? Date.now;
@@ -87,15 +104,38 @@ export class Outbox {
     this.batch = Math.max(1, Math.min(500, Math.floor(n)));
   }
 
-  /** Online: the partial offline window goes to the buffer, then the replay starts. */
-  attach(socket: AgentSocket): void {
+  /**
+   * Online: the partial offline window goes to the buffer, then the replay starts. `pushConfirmMs`: the server's
+   * offer of the push lane (its config), confirming at most that many ms apart.
+   */
+  attach(socket: AgentSocket, pushConfirmMs?: number): void {
     this.flushRollup();
     this.socket = socket;
+    if (pushConfirmMs !== undefined) {
+      const pushes: Pushes = {
+        confirmMs: pushConfirmMs,
+        count: 0,
+        waiting: new Map(),
+        timer: null,
+        onPushed: (raw) => this.onPushed(socket, raw),
+        onRefused: (raw) => this.onRefused(socket, raw),
+      };
+      socket.on("telemetry:pushed", pushes.onPushed);
+      socket.on("telemetry:refused", pushes.onRefused);
+      this.pushes = pushes;
+    }
     this.kick();
   }
 
   detach(): void {
+    const socket = this.socket;
     this.socket = null;
+    if (this.pushes) {
+      socket?.off("telemetry:pushed", this.pushes.onPushed);
+      socket?.off("telemetry:refused", this.pushes.onRefused);
+      if (this.pushes.timer) clearTimeout(this.pushes.timer);
+      this.pushes = null;
+    }
     if (this.resumeTimer) clearTimeout(this.resumeTimer);
     this.resumeTimer = null;
     // Whatever was in flight stays in the buffer and is sent again on the next connection.
@@ -123,7 +163,87 @@ export class Outbox {
     // Paused: the sample waits in the buffer; the replay lane sends it with the others when the pause ends.
     if (this.resumeTimer) return;
     this.inFlight.t.add(seq);
-    void this.send(socket, "t", [seq], [sample]).then(() => this.kick());
+    if (this.pushes) {
+      this.push(socket, this.pushes, seq, sample);
+      // As after each answered report: a backlog left by a refusal (the database away) goes again now, not at the
+      // next confirmation.
+      this.kick();
+    } else void this.send(socket, "t", [seq], [sample]).then(() => this.kick());
+  }
+
+  private push(socket: AgentSocket, pushes: Pushes, seq: number, sample: TelemetrySample): void {
+    pushes.count += 1;
+    pushes.waiting.set(pushes.count, { seqs: [seq], at: this.now() });
+    socket.emit("telemetry:push", { samples: [sample] });
+    // A timer already set waits for an older push, which times out first.
+    if (!pushes.timer) this.armPushTimeout(pushes);
+  }
+
+  /** Every push up to `upTo` not refused meanwhile is stored: out of the buffer. */
+  private onPushed(socket: AgentSocket, raw: unknown): void {
+    const pushes = this.pushes;
+    const parsed = telemetryPushedSchema.safeParse(raw);
+    if (!pushes || socket !== this.socket || !parsed.success) return;
+    const stored: number[] = [];
+    for (const [n, p] of pushes.waiting) {
+      if (n > parsed.data.upTo) break;
+      pushes.waiting.delete(n);
+      stored.push(...p.seqs);
+    }
+    for (const q of stored) this.inFlight.t.delete(q);
+    if (stored.length > 0) {
+      this.o.buffer.ack(stored);
+      this.outcome(socket, "telemetry:push", stored.length, null);
+      this.o.log.debug({ event: "telemetry:push", records: stored.length, stored: parsed.data.stored }, "reported");
+    }
+    this.armPushTimeout(pushes);
+    this.kick();
+  }
+
+  private onRefused(socket: AgentSocket, raw: unknown): void {
+    const pushes = this.pushes;
+    const parsed = telemetryRefusedSchema.safeParse(raw);
+    if (!pushes || socket !== this.socket || !parsed.success) return;
+    const p = pushes.waiting.get(parsed.data.push);
+    if (!p) return;
+    pushes.waiting.delete(parsed.data.push);
+    for (const q of p.seqs) this.inFlight.t.delete(q);
+    if (this.outcome(socket, "telemetry:push", p.seqs.length, parsed.data.error) !== "retry") this.o.buffer.ack(p.seqs);
+    this.armPushTimeout(pushes);
+    // A push to send again goes through the replay lane, unless the answer was BUSY (then after the pause).
+    this.kick();
+  }
+
+  /**
+   * A push left unconfirmed past the ack timeout plus the server's confirmation interval is taken as lost: its
+   * samples go again through the replay lane (the server stores a sample once however often it comes).
+   */
+  private armPushTimeout(pushes: Pushes): void {
+    if (pushes.timer) clearTimeout(pushes.timer);
+    pushes.timer = null;
+    const oldest = pushes.waiting.values().next();
+    if (oldest.done) return;
+    const limit = this.o.ackTimeoutMs + pushes.confirmMs;
+    pushes.timer = setTimeout(
+      () => {
+        pushes.timer = null;
+        if (pushes !== this.pushes) return;
+        const now = this.now();
+        let lost = 0;
+        for (const [n, p] of pushes.waiting) {
+          if (p.at + limit > now) break;
+          pushes.waiting.delete(n);
+          for (const q of p.seqs) this.inFlight.t.delete(q);
+          lost += 1;
+        }
+        if (lost > 0) this.o.log.warn({ pushes: lost, timeoutMs: limit }, "live samples not confirmed; will resend");
+        this.armPushTimeout(pushes);
+        this.kick();
+      },
+      Math.max(0, oldest.value.at + limit - this.now()),
+    );
+    // Stopping the agent does not wait for it: what is unconfirmed stays in the buffer.
+    pushes.timer.unref();
   }
 
   addEvent(kind: AgentEventKind, data: AgentEvent["data"] = {}): void {
@@ -211,39 +331,9 @@ export class Outbox {
       const ack = storedAckSchema.safeParse(res);
       if (!ack.success) {
         this.o.log.warn({ event }, "the server answered with something unexpected; will resend");
-      } else if (ack.data.ok) {
-        result = "acked";
-        this.lastSend = this.now();
-        if (this.busyRefusals > 0) {
-          this.o.log.info({ event, refusals: this.busyRefusals }, "the server accepts reports again");
-          this.busyRefusals = 0;
-          this.busyPauses = 0;
-        }
-        this.o.log.debug({ event, records: seqs.length, stored: ack.data.data.stored }, "reported");
-      } else if (ack.data.error.code === "PAYLOAD_TOO_LARGE" && seqs.length > 1) {
-        // Too big together, maybe fine apart: smaller batches from now on, nothing dropped.
-        this.batch = Math.max(1, Math.floor(seqs.length / 2));
-        this.o.log.warn(
-          { event, records: seqs.length, maxBatch: this.batch },
-          "a batch was too large; sending smaller ones",
-        );
-      } else if (ack.data.error.code === "BUSY") {
-        this.busyRefusals += 1;
-        if (this.busyRefusals === 1) {
-          this.o.log.warn({ event, reason: ack.data.error.message }, "the server is busy; pausing reports");
-        }
-        if (socket === this.socket) this.pauseForBusy();
-      } else if (FINAL_REFUSALS.has(ack.data.error.code)) {
-        result = "dropped";
-        this.o.log.warn(
-          { event, code: ack.data.error.code, reason: ack.data.error.message, records: seqs.length },
-          "the server refused records that a resend cannot fix; dropped them",
-        );
       } else {
-        this.o.log.warn(
-          { event, code: ack.data.error.code, reason: ack.data.error.message },
-          "the server refused a report; will resend",
-        );
+        result = this.outcome(socket, event, seqs.length, ack.data.ok ? null : ack.data.error);
+        if (ack.data.ok) this.o.log.debug({ event, records: seqs.length, stored: ack.data.data.stored }, "reported");
       }
     } catch {
       if (socket === this.socket)
@@ -252,6 +342,41 @@ export class Outbox {
     if (socket === this.socket) for (const q of seqs) this.inFlight[lane].delete(q);
     if (result !== "retry") this.o.buffer.ack(seqs);
     return result;
+  }
+
+  /** What the server's answer (null: accepted) means for the records it covers: kept, dropped, or sent again. */
+  private outcome(socket: AgentSocket, event: string, records: number, error: WireError | null): SendResult {
+    if (!error) {
+      this.lastSend = this.now();
+      if (this.busyRefusals > 0) {
+        this.o.log.info({ event, refusals: this.busyRefusals }, "the server accepts reports again");
+        this.busyRefusals = 0;
+        this.busyPauses = 0;
+      }
+      return "acked";
+    }
+    if (error.code === "PAYLOAD_TOO_LARGE" && records > 1) {
+      // Too big together, maybe fine apart: smaller batches from now on, nothing dropped.
+      this.batch = Math.max(1, Math.floor(records / 2));
+      this.o.log.warn({ event, records, maxBatch: this.batch }, "a batch was too large; sending smaller ones");
+      return "retry";
+    }
+    if (error.code === "BUSY") {
+      this.busyRefusals += 1;
+      if (this.busyRefusals === 1)
+        this.o.log.warn({ event, reason: error.message }, "the server is busy; pausing reports");
+      if (socket === this.socket) this.pauseForBusy();
+      return "retry";
+    }
+    if (FINAL_REFUSALS.has(error.code)) {
+      this.o.log.warn(
+        { event, code: error.code, reason: error.message, records },
+        "the server refused records that a resend cannot fix; dropped them",
+      );
+      return "dropped";
+    }
+    this.o.log.warn({ event, code: error.code, reason: error.message }, "the server refused a report; will resend");
+    return "retry";
   }
 
   /**

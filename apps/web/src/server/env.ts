@@ -41,6 +41,12 @@ const envSchema = z.object({
   LABFLEET_TELEMETRY_IDLE_MS: positiveMs.default(10_000),
   LABFLEET_AGENT_BUFFER_MAX_MB: z.coerce.number().int().min(1).max(16_384).optional(),
   LABFLEET_AGENT_MAX_BATCH: z.coerce.number().int().min(1).max(500).default(100),
+  /** Most ms between confirmations of agents' live samples; 0: every report waits for its own ack. */
+  LABFLEET_TELEMETRY_CONFIRM_MS: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= 10 && n <= 60_000), "LABFLEET_TELEMETRY_CONFIRM_MS: 0, or 10 to 60000")
+    .default(5000),
   /** The largest model file an instructor may upload, MiB. */
   LABFLEET_MODEL_MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(1_048_576).default(16_384),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -7,6 +7,7 @@ import {
   modelsStatusReportSchema,
   runProgressSchema,
   type ServerToAgentEvents,
+  type TelemetrySample,
   telemetryReportSchema,
 } from "@labfleet/protocol";
 import type { Server, Socket } from "socket.io";
@@ -23,6 +24,7 @@ import { storeTelemetry } from "../services/telemetry.ts";
 import { attachCredentialRotation } from "./credential-rotation.ts";
 import { type EdgeCounters, handle, refusal } from "./handle.ts";
 import { deviceRoom, type FleetHub } from "./hub.ts";
+import { PushLanes } from "./telemetry-push.ts";
 
 interface AgentSocketData {
   deviceId: string;
@@ -47,11 +49,17 @@ export interface AgentNamespaceDeps {
   counters: EdgeCounters;
   /** Defaults to MAX_HANDSHAKES_IN_FLIGHT. */
   maxHandshakes?: number;
+  /** Most ms between confirmations of live pushes (`telemetry:push`); absent, the lane is not offered. */
+  pushConfirmMs?: number;
 }
 
-/** The `/agent` namespace: devices authenticate with their credential in the handshake, then report. */
-export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): void {
+/**
+ * The `/agent` namespace: devices authenticate with their credential in the handshake, then report. Answers what
+ * must stop with the server (the timer of the push confirmations).
+ */
+export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): { close(): void } {
   const { db, hub, counters } = deps;
+  const pushes = deps.pushConfirmMs ? new PushLanes({ confirmMs: deps.pushConfirmMs, counters }) : null;
   const maxHandshakes = deps.maxHandshakes ?? MAX_HANDSHAKES_IN_FLIGHT;
   let handshakes = 0;
   const nsp = io.of(AGENT_NAMESPACE);
@@ -118,17 +126,19 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): void
       ctx,
     );
 
+    const storeSamples = async (samples: TelemetrySample[]) => {
+      const stored = await storeTelemetry(db, deviceId, samples);
+      await hub.samplesStored(deviceId, samples);
+      return stored;
+    };
     handle(
       socket,
       "telemetry:report",
       telemetryReportSchema,
-      async ({ samples }) => {
-        const stored = await storeTelemetry(db, deviceId, samples);
-        await hub.samplesStored(deviceId, samples);
-        return { stored };
-      },
+      async ({ samples }) => ({ stored: await storeSamples(samples) }),
       ctx,
     );
+    pushes?.attach(socket, log, storeSamples);
 
     handle(
       socket,
@@ -186,4 +196,5 @@ export function attachAgentNamespace(io: Server, deps: AgentNamespaceDeps): void
         .catch((err: unknown) => log.error({ err }, "disconnect bookkeeping failed"));
     });
   });
+  return { close: () => pushes?.close() };
 }

@@ -30,8 +30,43 @@ interface Listener {
 }
 
 /**
- * Registers a request event: the payload is size-checked (as it arrived, see event-size.ts) and zod-parsed before the handler sees it, and the
- * sender always gets a typed ack. A failure is counted and answered with a coded error; the socket stays up.
+ * What the edge checks of every event before a handler sees it: the size as it arrived (see event-size.ts), the
+ * schema, and text that PostgreSQL cannot store. Answers the parsed payload, or the coded error to send back.
+ */
+export function checkPayload<S extends z.ZodType>(
+  payload: unknown,
+  schema: S,
+): { ok: true; data: z.infer<S> } | { ok: false; error: WireError } {
+  if (eventBytes(payload) > LIMITS.maxEventBytes) {
+    return {
+      ok: false,
+      error: { code: "PAYLOAD_TOO_LARGE", message: `Events are limited to ${LIMITS.maxEventBytes} bytes.` },
+    };
+  }
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) return { ok: false, error: { code: "BAD_REQUEST", message: describeIssue(parsed.error) } };
+  const unstorable = mayHoldUnstorableText(payload) ? findUnstorableText(parsed.data) : null;
+  if (unstorable !== null) {
+    return {
+      ok: false,
+      error: {
+        code: "BAD_REQUEST",
+        message: `Invalid ${unstorable.slice(0, 200)}: text may not contain NUL characters or broken Unicode.`,
+      },
+    };
+  }
+  return { ok: true, data: parsed.data };
+}
+
+/** A handler's failure as the coded error the sender gets; only an unexpected one is logged. */
+export function handlerFailure(e: unknown, event: string, log: Logger): WireError {
+  if (!isAppError(e)) log.error({ err: e, event }, "socket handler failed");
+  return toWireError(e);
+}
+
+/**
+ * Registers a request event: the payload is checked (checkPayload) before the handler sees it, and the sender
+ * always gets a typed ack. A failure is counted and answered with a coded error; the socket stays up.
  */
 export function handle<S extends z.ZodType, R>(
   socket: Listener,
@@ -52,29 +87,14 @@ export function handle<S extends z.ZodType, R>(
       ctx.log.warn({ event }, "event without an ack or with extra arguments refused");
       return;
     }
-    if (eventBytes(payload) > LIMITS.maxEventBytes) {
-      reject({ code: "PAYLOAD_TOO_LARGE", message: `Events are limited to ${LIMITS.maxEventBytes} bytes.` });
+    const checked = checkPayload(payload, schema);
+    if (!checked.ok) {
+      reject(checked.error);
       return;
     }
-    const parsed = schema.safeParse(payload);
-    if (!parsed.success) {
-      reject({ code: "BAD_REQUEST", message: describeIssue(parsed.error) });
-      return;
-    }
-    const unstorable = mayHoldUnstorableText(payload) ? findUnstorableText(parsed.data) : null;
-    if (unstorable !== null) {
-      reject({
-        code: "BAD_REQUEST",
-        message: `Invalid ${unstorable.slice(0, 200)}: text may not contain NUL characters or broken Unicode.`,
-      });
-      return;
-    }
-    handler(parsed.data).then(
+    handler(checked.data).then(
       (data) => ack({ ok: true, data }),
-      (e: unknown) => {
-        if (!isAppError(e)) ctx.log.error({ err: e, event }, "socket handler failed");
-        reject(toWireError(e));
-      },
+      (e: unknown) => reject(handlerFailure(e, event, ctx.log)),
     );
   });
 }

@@ -36,6 +36,11 @@ export interface TelemetryIntervals {
   bufferMaxBytes?: number;
   /** Most samples or events per replayed batch, pushed on connect. */
   maxBatch?: number;
+  /**
+   * Most ms between confirmations of live samples (`telemetry:push`), pushed on connect; absent or 0, every
+   * report waits for its own ack.
+   */
+  pushConfirmMs?: number;
   /** Most time a summary that only carries a new sample waits to go with others (status changes go at once). */
   summaryFlushMs?: number;
 }
@@ -438,6 +443,7 @@ export class FleetHub implements ScaleOutHost {
       inventoryHash: known.inventoryHash,
       ...(this.config.bufferMaxBytes ? { bufferMaxBytes: this.config.bufferMaxBytes } : {}),
       ...(this.config.maxBatch ? { maxBatch: this.config.maxBatch } : {}),
+      ...(this.config.pushConfirmMs ? { pushConfirmMs: this.config.pushConfirmMs } : {}),
     });
     if (!this.deviceLab.has(deviceId)) this.track(this.learnLab(deviceId));
   }

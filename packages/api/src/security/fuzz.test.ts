@@ -25,7 +25,7 @@ import {
 import { io, type Socket } from "socket.io-client";
 import { z } from "zod";
 import type { Db } from "../services/deps.ts";
-import { startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
+import { eventually, startTestControlPlane, type TestControlPlane } from "../testing/harness.ts";
 import { buildSchool, type School } from "./fixture.ts";
 import { type GenOptions, inputFor, inputKeys, POLLUTION_KEYS, rng } from "./fuzz-gen.ts";
 import { httpCaseMaker, procedures, TRPC_CODES } from "./fuzz-http-cases.ts";
@@ -35,6 +35,8 @@ const SEED = Number(process.env.LABFLEET_FUZZ_SEED ?? 20_261_125);
 const HTTP_CALLS = 6_600;
 const AGENT_EVENTS = 2_600;
 const DASHBOARD_EVENTS = 1_200;
+/** Live pushes (`telemetry:push`), all malformed, on one connection. */
+const PUSH_EVENTS = 600;
 const BATCH = 200;
 const CONCURRENCY = 12;
 /** A bound on waiting for one ack, so a lost answer fails the test instead of hanging it (not a timing check). */
@@ -316,6 +318,32 @@ describe(`fuzz (seed ${SEED})`, () => {
     agent = await connectAgent();
     const again = await ackOf(agent, "run:progress", {});
     checkAck("/agent after reconnecting", again, ["BAD_REQUEST"]);
+
+    // The live lane has no acks: every bad push is answered by its number in `telemetry:refused`, and the
+    // confirmation that covers them all counts nothing stored.
+    const refusals = new Map<number, unknown>();
+    let confirmed: { upTo: number; stored: number } | null = null;
+    agent.on("telemetry:refused", (x: { push: number; error: unknown }) => refusals.set(x.push, x.error));
+    agent.on("telemetry:pushed", (x: { upTo: number; stored: number }) => {
+      confirmed = x;
+    });
+    for (let n = 1; n <= PUSH_EVENTS; n++) {
+      let payload = inputFor(r, inputKeys(telemetryReportSchema), o);
+      if (telemetryReportSchema.safeParse(payload).success) payload = [payload];
+      if (Buffer.byteLength(JSON.stringify(payload) ?? "") > LIMITS.maxHttpBufferBytes * 0.9) {
+        payload = { samples: "s".repeat(LIMITS.maxEventBytes + 1) };
+      }
+      if (r.chance(0.05)) agent.emit("telemetry:push", payload, () => undefined);
+      else agent.emit("telemetry:push", payload);
+      sent++;
+    }
+    await eventually(() => (confirmed as { upTo: number } | null)?.upTo === PUSH_EVENTS, 30_000);
+    assert.equal((confirmed as { stored: number } | null)?.stored, 0, "a bad push stored something");
+    for (let n = 1; n <= PUSH_EVENTS; n++) {
+      const error = refusals.get(n);
+      if (error === undefined) fail(`/agent telemetry:push #${n}`, "confirmed without a refusal");
+      else checkAck(`/agent telemetry:push #${n}`, { ok: false, error }, ["BAD_REQUEST", "PAYLOAD_TOO_LARGE"]);
+    }
     for (const s of [agent, admin, student]) s.close();
     assert.deepEqual(failures, [], `seed ${SEED}: ${failures.length} bad acks (first 60 shown)`);
   });

@@ -12,7 +12,7 @@ import {
 import { io, type Socket } from "socket.io-client";
 import { runResult, sign, testInventory } from "../services/runs/test-kit.ts";
 import type { TestControlPlane } from "../testing/harness.ts";
-import { sample } from "../testing/sockets.ts";
+import { type AgentClient, pushTelemetry, sample } from "../testing/sockets.ts";
 import type { MatrixRole, School } from "./fixture.ts";
 
 type Connected = { ok: true; socket: Socket } | { ok: false; code: string | null };
@@ -59,6 +59,8 @@ interface AgentRow {
    */
   other: ((s: School) => unknown) | null;
   untouched?: (cp: TestControlPlane, s: School) => Promise<unknown>;
+  /** Sent without an ack and answered by a confirmation or a refusal (the live telemetry lane). */
+  push?: true;
 }
 
 const eventKey = () => `matrix-${Math.random().toString(36).slice(2, 12)}`;
@@ -67,6 +69,7 @@ const eventKey = () => `matrix-${Math.random().toString(36).slice(2, 12)}`;
 const AGENT_EVENTS: Record<keyof AgentToServerEvents, AgentRow> = {
   "inventory:report": { own: () => testInventory({ hostname: "seat-a1" }), other: null },
   "telemetry:report": { own: () => ({ samples: [sample(Date.now())] }), other: null },
+  "telemetry:push": { own: () => ({ samples: [sample(Date.now() + 1)] }), other: null, push: true },
   "events:report": {
     own: () => ({ events: [{ key: eventKey(), ts: Date.now(), kind: "agent.started", data: {} }] }),
     // Device A reports a result for device B's run, signed with its own secret.
@@ -197,8 +200,11 @@ export async function checkSocketMatrix(cp: TestControlPlane, s: School): Promis
     const handled = handledEvents(cp, AGENT_NAMESPACE);
     const listed = Object.keys(AGENT_EVENTS).sort();
     if (handled.join() !== listed.join()) wrong.push(`/agent handles [${handled}], the matrix lists [${listed}]`);
+    let pushes = 0;
     for (const [event, row] of Object.entries(AGENT_EVENTS)) {
-      const own = (await asA.socket.emitWithAck(event, row.own(s))) as Ack<unknown>;
+      const own = row.push
+        ? await pushTelemetry(asA.socket as AgentClient, row.own(s), ++pushes)
+        : ((await asA.socket.emitWithAck(event, row.own(s))) as Ack<unknown>);
       if (!own.ok) wrong.push(`/agent ${event} as the device: ${own.error.code} ${own.error.message}`);
       if (!row.other) continue;
       const before = await row.untouched?.(cp, s);

@@ -25,7 +25,7 @@ export interface TestUser {
  * a loopback port chosen by the OS. No pages (Next is exercised by the end-to-end tests).
  */
 export async function startTestControlPlane(
-  opts: { watchedMs?: number; idleMs?: number; install?: InstallOptions } = {},
+  opts: { watchedMs?: number; idleMs?: number; pushConfirmMs?: number; install?: InstallOptions } = {},
 ) {
   const database = await createTestDatabase();
   const modelsDir = await mkdtemp(path.join(tmpdir(), "labfleet-models-"));
@@ -40,7 +40,12 @@ export async function startTestControlPlane(
     createControlPlane({
       db,
       auth,
-      intervals: { watchedMs: opts.watchedMs ?? 250, idleMs: opts.idleMs ?? 1000 },
+      // Live pushes confirmed every 100 ms, so that tests waiting on a confirmation are quick; 0 turns the lane off.
+      intervals: {
+        watchedMs: opts.watchedMs ?? 250,
+        idleMs: opts.idleMs ?? 1000,
+        pushConfirmMs: opts.pushConfirmMs ?? 100,
+      },
       modelsDir,
       ...(opts.install ? { install: opts.install } : {}),
     });

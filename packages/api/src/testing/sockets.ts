@@ -1,4 +1,5 @@
 import {
+  type Ack,
   AGENT_NAMESPACE,
   type AgentConfig,
   type AgentToServerEvents,
@@ -7,6 +8,8 @@ import {
   PROTOCOL_VERSION,
   type ServerToAgentEvents,
   type ServerToDashboardEvents,
+  type TelemetryPushed,
+  type TelemetryRefused,
   type TelemetrySample,
   type TelemetrySampleInput,
   telemetrySampleSchema,
@@ -40,6 +43,40 @@ export function connectDashboard(url: string, cookie: string | null): Promise<Da
     extraHeaders: cookie ? { cookie } : {},
   });
   return settle(socket);
+}
+
+/**
+ * Sends one live push and answers how the server took it: the confirmation that covers it (`ok`, with the new
+ * samples it counts) or its refusal. Pushes are numbered per connection: `number` is this one's.
+ */
+export function pushTelemetry(
+  socket: AgentClient,
+  payload: unknown,
+  number: number,
+  timeoutMs = 5000,
+): Promise<Ack<{ stored: number }>> {
+  return new Promise((resolve, reject) => {
+    const done = (answer: Ack<{ stored: number }>) => {
+      clearTimeout(timer);
+      socket.off("telemetry:pushed", onPushed);
+      socket.off("telemetry:refused", onRefused);
+      resolve(answer);
+    };
+    const onPushed = (p: TelemetryPushed) => {
+      if (p.upTo >= number) done({ ok: true, data: { stored: p.stored } });
+    };
+    const onRefused = (r: TelemetryRefused) => {
+      if (r.push === number) done({ ok: false, error: r.error });
+    };
+    const timer = setTimeout(() => {
+      socket.off("telemetry:pushed", onPushed);
+      socket.off("telemetry:refused", onRefused);
+      reject(new Error(`push ${number} was neither confirmed nor refused within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on("telemetry:pushed", onPushed);
+    socket.on("telemetry:refused", onRefused);
+    (socket.emit as (event: string, ...args: unknown[]) => unknown)("telemetry:push", payload);
+  });
 }
 
 function settle<S extends Socket>(socket: S): Promise<S> {
